@@ -165,7 +165,7 @@ class Astrocyte:
             span.set_attribute("astrocyte.banks", sorted({request.bank_id or "" for request in requests}))
             results = await self._store_or_queue(requests)
             results = [
-                result.model_copy(update={"warnings": notes + result.warnings})
+                result.model_copy(update={"warnings": notes + result.warnings}) if notes else result
                 for result, notes in zip(results, warnings, strict=True)
             ]
         for result in results:

@@ -50,10 +50,16 @@ _IRREGULAR = {form: base for entry in _IRREGULAR_VERBS.split(";") for base, *for
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased words and numbers, apostrophes folded (`Alice's` -> `alice`)."""
+    return list(_words(text))
+
+
+@lru_cache(maxsize=8192)
+def _words(text: str) -> tuple[str, ...]:
+    """Remembered: a memory's text is cut for the index, the embedder and entities in turn."""
     words = _WORD.findall(text.lower())
     if "'" not in text and "’" not in text:
-        return words
-    return [_drop_possessive(word) for word in words]
+        return tuple(words)
+    return tuple(_drop_possessive(word) for word in words)
 
 
 def _drop_possessive(word: str) -> str:

@@ -75,13 +75,23 @@ def ids_of(hits: Sequence[Scored] | Sequence[MemoryRecord]) -> list[str]:
     return [hit.id for hit in hits]
 
 
-def open_embedded(path: Path, identity: str = "test-embedder", dimensions: int = DIM) -> EmbeddedStore:
-    return EmbeddedStore(path, embedder_identity=identity, dimensions=dimensions)
+def open_embedded(
+    path: Path, identity: str = "test-embedder", dimensions: int = DIM, *, exact_search_bank_mb: float = 16.0
+) -> EmbeddedStore:
+    return EmbeddedStore(
+        path, embedder_identity=identity, dimensions=dimensions, exact_search_bank_mb=exact_search_bank_mb
+    )
 
 
-@pytest.fixture(params=["memory", "embedded"])
+@pytest.fixture(params=["memory", "embedded", "embedded-chroma-search"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MemoryStore]:
-    instance = InMemoryStore() if request.param == "memory" else open_embedded(tmp_path / "data")
+    """The embedded store twice: small banks searched exactly in memory (the default), and every bank searched in
+    Chroma's index (`exact_search_bank_mb=0`), as banks too big to hold are."""
+    if request.param == "memory":
+        instance: MemoryStore = InMemoryStore()
+    else:
+        limit = 0.0 if request.param == "embedded-chroma-search" else 16.0
+        instance = open_embedded(tmp_path / "data", exact_search_bank_mb=limit)
     yield instance
     instance.close()
 

@@ -107,6 +107,8 @@ def key(value: object) -> str | None:
 
 
 def json_value(value: Any) -> Any:
+    if value is None:
+        return None
     try:
         return json.loads(json.dumps(value, allow_nan=False))
     except (TypeError, ValueError) as exc:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 
 from astrocyte.pipeline.context import first_present
@@ -64,14 +65,19 @@ def _words_of(name: str) -> frozenset[str]:
     return frozenset(tokenize(name))
 
 
+@lru_cache(maxsize=16_384)
+def _dates_of(text: str, said_at: datetime) -> tuple[DateSpan, ...]:
+    return tuple(resolve(text, said_at))
+
+
 def in_asked_time(cues: Cues, record: MemoryRecord) -> float:
     if cues.dates:
-        spans = resolve(record.text, record.occurred_at)
+        spans = _dates_of(record.text, record.occurred_at)
         day = record.occurred_at.date()
-        spans = spans or [DateSpan(day, day)]
+        spans = spans or (DateSpan(day, day),)
         return 1.0 if any(span.overlaps(asked) for span in spans for asked in cues.dates) else 0.0
     if cues.asks_when:
-        return 1.0 if resolve(record.text, record.occurred_at) else 0.0
+        return 1.0 if _dates_of(record.text, record.occurred_at) else 0.0
     return 0.0
 
 

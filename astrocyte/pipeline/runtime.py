@@ -113,4 +113,6 @@ def _open_store(config: AstrocyteConfig, embedder: Embedder) -> MemoryStore:
         dimensions=embedder.dimensions,
         lock_timeout=config.store.lock_timeout_s,
         vector_batch=config.store.vector_batch,
+        exact_search_bank_mb=config.store.exact_search_bank_mb,
+        exact_search_total_mb=config.store.exact_search_total_mb,
     )

@@ -7,6 +7,7 @@ clean, warnings = sanitize_metadata({"api_key": "...", "note": "x" * 5000}, conf
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from typing import Any
 
 from astrocyte.config import MetadataPolicyConfig
@@ -36,7 +37,9 @@ def sanitize_metadata(
     return clean, tuple(warnings)
 
 
+@lru_cache(maxsize=4096)
 def _blocked_by(key: str, patterns: tuple[str, ...]) -> str | None:
+    """The first pattern naming `key` as secret; remembered, since the same keys come with memory after memory."""
     lowered = key.lower()
     return next((pattern for pattern in patterns if fnmatchcase(lowered, pattern.lower())), None)
 

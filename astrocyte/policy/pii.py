@@ -80,6 +80,8 @@ class PiiBarrier:
 
         A string under a secret-named key (`"api_key": "..."`) is itself a secret, as in `api_key = ...`.
         """
+        if value is None:
+            return None, PiiOutcome("null")
         outcomes: list[PiiOutcome] = []
         rejected: list[str] = []
 

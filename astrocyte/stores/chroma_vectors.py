@@ -23,6 +23,7 @@ from chromadb.config import Settings
 from chromadb.errors import NotFoundError
 
 from astrocyte.stores.base import Scored
+from astrocyte.stores.exact_vectors import ExactVectors
 
 
 class VectorOp(NamedTuple):
@@ -34,12 +35,18 @@ class VectorOp(NamedTuple):
 
 
 class ChromaVectors:
-    """Vectors per bank in a persistent Chroma client; not thread-safe, the owner serialises calls."""
+    """Vectors per bank in a persistent Chroma client; not thread-safe, the owner serialises calls.
 
-    def __init__(self, path: Path) -> None:
+    Banks small enough are also held in memory (`exact`) and searched exactly there; Chroma's index serves the rest.
+    """
+
+    def __init__(self, path: Path, exact: ExactVectors | None = None) -> None:
         self._client = chromadb.PersistentClient(path=str(path), settings=Settings(anonymized_telemetry=False))
         self._collections: dict[str, Collection] = {}
         self._batch_size = self._client.get_max_batch_size()
+        self._exact = exact or ExactVectors(bank_bytes=0, total_bytes=0)
+        self._not_held: set[str] = set()
+        """Banks found too big to hold, not counted again until something is deleted."""
 
     def apply(self, ops: Sequence[VectorOp]) -> None:
         """Apply `ops` in order, one Chroma call per run of the same kind of op on the same bank."""
@@ -51,14 +58,20 @@ class ChromaVectors:
                 chunk = ids[start : start + self._batch_size]
                 if is_delete:
                     collection.delete(ids=chunk)
+                    self._exact.remove(bank_id, chunk)
+                    self._not_held.clear()
                 else:
-                    collection.upsert(ids=chunk, embeddings=np.stack([latest[memory_id] for memory_id in chunk]))
+                    vectors = np.stack([latest[memory_id] for memory_id in chunk])
+                    collection.upsert(ids=chunk, embeddings=vectors)
+                    self._exact.put(bank_id, chunk, vectors)
 
     def query(self, bank_id: str, vectors: np.ndarray, k: int, ids: Sequence[str] | None = None) -> list[list[Scored]]:
         """The k nearest vectors to each query row by cosine similarity, optionally only among `ids`."""
         collection = self._existing_collection(bank_id)
         if collection is None:
             return [[] for _ in vectors]
+        if self._held(bank_id, collection, np.shape(vectors)[1]):
+            return self._exact.search(bank_id, vectors, k, ids)
         # Chroma returns fewer rows when it holds fewer than asked for; counting them first costs as much as a query.
         n_results = k if ids is None else min(k, len(ids))
         if n_results <= 0:
@@ -80,6 +93,8 @@ class ChromaVectors:
         collection = self._existing_collection(bank_id)
         if collection is None or not ids or k <= 0:
             return [[] for _ in vectors]
+        if self._held(bank_id, collection, np.shape(vectors)[1]):
+            return self._exact.search(bank_id, vectors, k, ids)
         found = collection.get(ids=list(ids), include=["embeddings"])
         if not found["ids"]:
             return [[] for _ in vectors]
@@ -91,8 +106,26 @@ class ChromaVectors:
             for row, order in zip(similarities, best, strict=True)
         ]
 
+    def in_memory(self, bank_id: str) -> bool:
+        """Whether `bank_id` is held in memory (known once it has been searched)."""
+        return self._exact.holds(bank_id)
+
     def close(self) -> None:
         self._client.close()
+
+    def _held(self, bank_id: str, collection: Collection, dimensions: int) -> bool:
+        """Whether `bank_id` is searched in memory, loading it there the first time it fits."""
+        if self._exact.holds(bank_id):
+            return True
+        if bank_id in self._not_held or not self._exact.would_hold(collection.count(), dimensions):
+            self._not_held.add(bank_id)
+            return False
+        found = collection.get(include=["embeddings"])
+        matrix = np.asarray(found["embeddings"], dtype=np.float32)
+        if self._exact.load(bank_id, found["ids"], matrix, dimensions):
+            return True
+        self._not_held.add(bank_id)
+        return False
 
     def _collection(self, bank_id: str) -> Collection:
         if bank_id not in self._collections:

@@ -28,6 +28,7 @@ from filelock import FileLock, Timeout
 from astrocyte.errors import ConfigError, DataDirLocked, ValidationError
 from astrocyte.stores.base import MemoryStore, RecordFilter, Scored, StoredRecord
 from astrocyte.stores.chroma_vectors import ChromaVectors
+from astrocyte.stores.exact_vectors import ExactVectors
 from astrocyte.stores.sqlite_index import SqliteIndex
 from astrocyte.types import BankInfo, MemoryRecord
 
@@ -48,6 +49,8 @@ class EmbeddedStore(MemoryStore):
         dimensions: int,
         lock_timeout: float = 0.0,
         vector_batch: int = 1,
+        exact_search_bank_mb: float = 16.0,
+        exact_search_total_mb: float = 128.0,
     ) -> None:
         self.path = Path(path).expanduser()
         self.dimensions = dimensions
@@ -67,7 +70,8 @@ class EmbeddedStore(MemoryStore):
             self._index = SqliteIndex(self.path / "records.sqlite3")
             undo.callback(self._index.close)
             self._check_embedder(embedder_identity, dimensions)
-            self._vectors = ChromaVectors(self.path / "chroma")
+            exact = ExactVectors(bank_bytes=_bytes(exact_search_bank_mb), total_bytes=_bytes(exact_search_total_mb))
+            self._vectors = ChromaVectors(self.path / "chroma", exact)
             undo.callback(self._vectors.close)
             self._apply_vector_outbox()
             self._resources = undo.pop_all()
@@ -141,6 +145,9 @@ class EmbeddedStore(MemoryStore):
                 return self._vectors.exact(bank_id, vectors, k, allowed)
             return self._vectors.query(bank_id, vectors, k, allowed)
 
+    def vectors_in_memory(self, bank_id: str) -> bool:
+        return self._vectors.in_memory(bank_id)
+
     def search_keywords(
         self,
         bank_id: str,
@@ -194,6 +201,10 @@ class EmbeddedStore(MemoryStore):
                 self._index.ack_vector_ops(last_seq)
             self._pending.clear()
             self._owed = False
+
+
+def _bytes(megabytes: float) -> int:
+    return int(megabytes * 2**20)
 
 
 def _lock_data_dir(path: Path, timeout: float) -> FileLock:

@@ -1,0 +1,172 @@
+"""Small banks' vectors held in memory and searched exactly: the same answers as Chroma's index, kept current
+through every write and delete, within the per-bank and total limits, and let go when a bank outgrows them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from astrocyte import Astrocyte
+from astrocyte.stores.base import Condition, RecordFilter, StoredRecord
+from astrocyte.stores.embedded import EmbeddedStore
+from astrocyte.stores.exact_vectors import ExactVectors
+from astrocyte.types import MemoryRecord
+
+DIM = 8
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+ANY = RecordFilter()
+MB_PER_VECTOR = DIM * 4 / 2**20
+
+
+def vectors(count: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=(count, DIM)).astype(np.float32)
+
+
+def stored(memory_id: str, vector: np.ndarray, bank: str = "notes", *, group: int = 0) -> StoredRecord:
+    record = MemoryRecord(
+        id=memory_id,
+        bank_id=bank,
+        text=f"memory {memory_id}",
+        metadata={"group": group},
+        occurred_at=T0,
+        retained_at=T0,
+        updated_at=T0,
+        document_id=f"doc-{memory_id}",
+    )
+    return StoredRecord(record, vector, terms=())
+
+
+def brute_force(held: dict[str, np.ndarray], query: np.ndarray, k: int) -> list[tuple[str, float]]:
+    unit_query = query / np.linalg.norm(query)
+    scores = {memory_id: float(vector @ unit_query / np.linalg.norm(vector)) for memory_id, vector in held.items()}
+    return sorted(scores.items(), key=lambda item: -item[1])[:k]
+
+
+def search(store: EmbeddedStore, query: np.ndarray, k: int, where: RecordFilter = ANY, bank: str = "notes") -> list:
+    [hits] = store.search_vectors(bank, query[None], k, where)
+    return [(hit.id, hit.score) for hit in hits]
+
+
+def assert_same(found: list[tuple[str, float]], expected: list[tuple[str, float]]) -> None:
+    assert [memory_id for memory_id, _ in found] == [memory_id for memory_id, _ in expected]
+    assert [score for _, score in found] == pytest.approx([score for _, score in expected], abs=1e-5)
+
+
+@pytest.fixture
+def stores(tmp_path: Path) -> Iterator[tuple[EmbeddedStore, EmbeddedStore]]:
+    """The default store (small banks in memory) and one that searches every bank in Chroma."""
+    exact = EmbeddedStore(tmp_path / "exact", embedder_identity="test", dimensions=DIM)
+    chroma = EmbeddedStore(tmp_path / "chroma", embedder_identity="test", dimensions=DIM, exact_search_bank_mb=0)
+    yield exact, chroma
+    exact.close()
+    chroma.close()
+
+
+def test_exact_search_answers_as_chroma_does_through_writes_replacements_and_deletes(
+    stores: tuple[EmbeddedStore, EmbeddedStore],
+) -> None:
+    exact, chroma = stores
+    held: dict[str, np.ndarray] = {}
+
+    def write(records: list[StoredRecord]) -> None:
+        for store in stores:
+            store.upsert(records)
+        held.update({record.record.id: record.vector for record in records})
+
+    write([stored(f"m{i}", vector, group=i % 3) for i, vector in enumerate(vectors(60, seed=1))])
+    queries = vectors(12, seed=2)
+    for query in queries:
+        assert_same(search(exact, query, 5), search(chroma, query, 5))
+    assert exact.vectors_in_memory("notes") and not chroma.vectors_in_memory("notes")
+
+    # After the bank is held: new memories, new vectors for old ids, and deletes all reach the copy in memory.
+    write([stored(f"n{i}", vector, group=1) for i, vector in enumerate(vectors(30, seed=3))])
+    replaced = range(0, 60, 4)
+    write([stored(f"m{i}", vector, group=i % 3) for i, vector in zip(replaced, vectors(15, seed=4), strict=True)])
+    gone = [f"m{i}" for i in range(1, 60, 5)] + ["n0", "n29"]
+    for store in stores:
+        assert sorted(store.delete("notes", gone)) == sorted(gone)
+    for memory_id in gone:
+        del held[memory_id]
+
+    group_one = RecordFilter(metadata=(Condition("group", "$eq", 1),))
+    in_group_one = {memory_id for memory_id in held if memory_id.startswith("n") or int(memory_id[1:]) % 3 == 1}
+    for query in queries:
+        assert_same(search(exact, query, 8), brute_force(held, query, 8))
+        assert_same(search(exact, query, 8), search(chroma, query, 8))
+        expected = brute_force({memory_id: held[memory_id] for memory_id in in_group_one}, query, 6)
+        assert_same(search(exact, query, 6, group_one), expected)
+        assert_same(search(chroma, query, 6, group_one), expected)
+    assert exact.vectors_in_memory("notes")
+
+
+def test_a_bank_that_outgrows_the_limit_is_searched_in_chroma_and_misses_nothing(tmp_path: Path) -> None:
+    limit_mb = 40 * MB_PER_VECTOR
+    with EmbeddedStore(
+        tmp_path / "d", embedder_identity="test", dimensions=DIM, exact_search_bank_mb=limit_mb
+    ) as store:
+        first = vectors(30, seed=5)
+        store.upsert([stored(f"a{i}", vector) for i, vector in enumerate(first)])
+        query = vectors(1, seed=6)[0]
+        search(store, query, 3)
+        assert store.vectors_in_memory("notes")
+
+        more = vectors(30, seed=7)
+        store.upsert([stored(f"b{i}", vector) for i, vector in enumerate(more)])
+        held = {f"a{i}": vector for i, vector in enumerate(first)} | {f"b{i}": vector for i, vector in enumerate(more)}
+        assert_same(search(store, query, 10), brute_force(held, query, 10))
+        assert not store.vectors_in_memory("notes")
+
+        # Deleting brings it under the limit again: it is held again, with exactly what is left.
+        store.delete("notes", [f"b{i}" for i in range(30)])
+        assert_same(search(store, query, 10), brute_force(dict(list(held.items())[:30]), query, 10))
+        assert store.vectors_in_memory("notes")
+
+
+def test_banks_beyond_the_total_budget_are_searched_in_chroma(tmp_path: Path) -> None:
+    budget_mb = 50 * MB_PER_VECTOR
+    with EmbeddedStore(
+        tmp_path / "d", embedder_identity="test", dimensions=DIM, exact_search_total_mb=budget_mb
+    ) as store:
+        banks = {"first": vectors(40, seed=8), "second": vectors(40, seed=9)}
+        for bank, matrix in banks.items():
+            store.upsert([stored(f"{bank}-{i}", vector, bank) for i, vector in enumerate(matrix)])
+        query = vectors(1, seed=10)[0]
+        for bank, matrix in banks.items():
+            held = {f"{bank}-{i}": vector for i, vector in enumerate(matrix)}
+            assert_same(search(store, query, 5, bank=bank), brute_force(held, query, 5))
+        assert store.vectors_in_memory("first") and not store.vectors_in_memory("second")
+
+
+def test_held_vectors_survive_removing_rows_in_any_order_and_adding_again() -> None:
+    exact = ExactVectors(bank_bytes=2**20, total_bytes=2**20)
+    matrix = vectors(6, seed=11)
+    assert exact.load("bank", [f"m{i}" for i in range(6)], matrix, DIM)
+    held = {f"m{i}": vector for i, vector in enumerate(matrix)}
+    exact.remove("bank", ["m5", "m0", "missing", "m3"])
+    for memory_id in ("m5", "m0", "m3"):
+        del held[memory_id]
+    added = vectors(3, seed=12)
+    exact.put("bank", ["m0", "x1", "x1"], added)
+    held |= {"m0": added[0], "x1": added[2]}
+    for query in vectors(5, seed=13):
+        [hits] = exact.search("bank", query[None], 10)
+        assert_same([(hit.id, hit.score) for hit in hits], brute_force(held, query, 10))
+        [among] = exact.search("bank", query[None], 10, ids=["x1", "m2", "nope"])
+        assert sorted(hit.id for hit in among) == ["m2", "x1"]
+    exact.remove("bank", list(held))
+    assert exact.search("bank", vectors(1, seed=14), 3) == [[]]
+
+
+@pytest.mark.parametrize(("bank_mb", "in_memory"), [(16.0, True), (0.0, False)])
+def test_exact_search_limit_is_read_from_config(tmp_path: Path, bank_mb: float, in_memory: bool) -> None:
+    config = {"data_dir": str(tmp_path / "data"), "store": {"exact_search_bank_mb": bank_mb}}
+    with Astrocyte(config) as brain:
+        brain.sync.retain("Maya adopted a greyhound named Biscuit.", bank_id="pets")
+        [hit] = brain.sync.recall("Which dog did Maya adopt?", bank_id="pets").hits
+        assert "Biscuit" in hit.text
+        assert brain._runtime.store.vectors_in_memory("pets") is in_memory
