@@ -76,8 +76,14 @@ def stem(word: str) -> str:
 
 def index_terms(text: str) -> list[str]:
     """Stemmed content words (irregular verbs in their base form), in order, for the keyword index and queries."""
-    bases = (_IRREGULAR.get(word, word) for word in tokenize(text))
-    return [stem(base) for base in bases if not _is_stopword(base)]
+    return [term for word in _words(text) if (term := _term_of(word))]
+
+
+@lru_cache(maxsize=200_000)
+def _term_of(word: str) -> str:
+    """The index term of one word, or "" for a stopword."""
+    base = _IRREGULAR.get(word, word)
+    return "" if _is_stopword(base) else stem(base)
 
 
 def content_words(text: str) -> list[str]:

@@ -76,7 +76,7 @@ def ids_of(hits: Sequence[Scored] | Sequence[MemoryRecord]) -> list[str]:
 
 
 def open_embedded(
-    path: Path, identity: str = "test-embedder", dimensions: int = DIM, *, exact_search_bank_mb: float = 16.0
+    path: Path, identity: str = "test-embedder", dimensions: int = DIM, *, exact_search_bank_mb: float = 6.0
 ) -> EmbeddedStore:
     return EmbeddedStore(
         path, embedder_identity=identity, dimensions=dimensions, exact_search_bank_mb=exact_search_bank_mb
@@ -90,7 +90,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MemoryStor
     if request.param == "memory":
         instance: MemoryStore = InMemoryStore()
     else:
-        limit = 0.0 if request.param == "embedded-chroma-search" else 16.0
+        limit = 0.0 if request.param == "embedded-chroma-search" else 6.0
         instance = open_embedded(tmp_path / "data", exact_search_bank_mb=limit)
     yield instance
     instance.close()

@@ -121,6 +121,47 @@ def test_vector_writes_wait_for_a_batch_but_every_search_sees_them(tmp_path: Pat
         assert len(reopened._vectors.query(BANK, unit(1)[None], 10)[0]) == 7
 
 
+@pytest.mark.parametrize("batch", [1, 10])
+def test_chroma_holds_the_last_vector_written_for_an_id(tmp_path: Path, batch: int) -> None:
+    """An id written twice before the outbox is applied, rewritten after, or retried after an apply failed part way,
+    ends with its last vector and is found once."""
+    first, second, third = unit(1), unit(2), unit(3)
+
+    def top(store: EmbeddedStore, query: np.ndarray) -> tuple[str, float]:
+        [[hit, *_]] = store.search_vectors(BANK, query[None], 3, ANY)
+        return hit.id, round(hit.score, 4)
+
+    def put(store: EmbeddedStore, memory_id: str, vector: np.ndarray) -> None:
+        store.upsert([StoredRecord(stored(memory_id, ["t"]).record, vector, ["t"])])
+
+    options = {"embedder_identity": "test", "dimensions": DIM, "exact_search_bank_mb": 0, "vector_batch": batch}
+    with EmbeddedStore(tmp_path / "data", **options) as store:
+        put(store, "a", first)
+        put(store, "a", second)
+        put(store, "b", first)
+        assert top(store, second) == ("a", 1.0)
+        put(store, "a", third)
+        assert top(store, third) == ("a", 1.0)
+        assert top(store, first) == ("b", 1.0)
+        with pytest.MonkeyPatch.context() as patch:
+            real_upsert = store._vectors._collection(BANK).__class__.upsert
+
+            def upsert_then_fail(collection: object, **arguments: object) -> None:
+                real_upsert(collection, **arguments)
+                raise RuntimeError("chroma failed after writing")
+
+            patch.setattr(store._vectors._collection(BANK).__class__, "upsert", upsert_then_fail)
+            if batch == 1:
+                with pytest.raises(RuntimeError, match="after writing"):
+                    put(store, "c", second)
+            else:
+                put(store, "c", second)
+                with pytest.raises(RuntimeError, match="after writing"):
+                    store.flush()
+        assert top(store, second) == ("c", 1.0)
+        assert sorted(hit.id for hit in store.search_vectors(BANK, second[None], 10, ANY)[0]) == ["a", "b", "c"]
+
+
 @pytest.mark.parametrize(("vector_batch", "waiting"), [(64, 1), (1, 0)])
 def test_store_vector_batch_is_read_from_config(tmp_path: Path, vector_batch: int, waiting: int) -> None:
     with Astrocyte({"data_dir": str(tmp_path / "data"), "store": {"vector_batch": vector_batch}}) as brain:

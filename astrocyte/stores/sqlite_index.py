@@ -21,6 +21,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -101,13 +102,18 @@ class SqliteIndex:
 
     def write(self, records: Sequence[StoredRecord]) -> None:
         """Insert or replace records with their keywords and entities, and queue their vectors."""
+        latest = {(stored.record.bank_id, stored.record.id): stored for stored in records}
         with self._transaction():
-            latest = {(stored.record.bank_id, stored.record.id): stored for stored in records}
             by_bank: dict[str, list[StoredRecord]] = {}
             for (bank_id, _), stored in latest.items():
                 by_bank.setdefault(bank_id, []).append(stored)
             for bank_id, batch in by_bank.items():
                 self._write_bank(bank_id, batch)
+        # Once committed, the records just written are the likeliest to be read back soon.
+        for slot, stored in latest.items():
+            self._parsed[slot] = stored.record
+            self._parsed.move_to_end(slot)
+        self._trim_parsed()
 
     def remove(self, bank_id: str, ids: Sequence[str]) -> list[str]:
         """Delete records with their keywords and entities, queue their vector deletes; return those found."""
@@ -145,10 +151,9 @@ class SqliteIndex:
             )
             for memory_id, record in rows:
                 found[memory_id] = self._parsed[(bank_id, memory_id)] = MemoryRecord.model_validate_json(record)
-            while len(self._parsed) > _PARSED_CACHE:
-                self._parsed.popitem(last=False)
         for memory_id in found:
             self._parsed.move_to_end((bank_id, memory_id))
+        self._trim_parsed()
         return [found[memory_id] for memory_id in ids if memory_id in found]
 
     def select(self, bank_id: str, where: RecordFilter, offset: int, limit: int | None) -> list[MemoryRecord]:
@@ -326,6 +331,10 @@ class SqliteIndex:
                 self._db.execute(f"DROP TABLE {table}")
                 self._db.execute(f"ALTER TABLE {table}_rebuilt RENAME TO {table}")
 
+    def _trim_parsed(self) -> None:
+        while len(self._parsed) > _PARSED_CACHE:
+            self._parsed.popitem(last=False)
+
     def _rows_in(self, bank_id: str) -> int:
         if bank_id not in self._rows:
             query = "SELECT COUNT(*) FROM records WHERE bank_id = ?"
@@ -367,12 +376,14 @@ def _keyword_table(bank_id: str) -> str:
     return "keywords_" + hashlib.sha256(bank_id.encode()).hexdigest()[:32]
 
 
+@lru_cache(maxsize=200_000)
 def _token(term: str) -> str:
+    """A term as one FTS5 token whatever characters it holds: its UTF-8 bytes in hex."""
     return term.encode().hex()
 
 
 def _tokens(terms: Sequence[str]) -> str:
-    return " ".join(term.encode().hex() for term in terms if term)
+    return " ".join([_token(term) for term in terms if term])
 
 
 def _record_row(stored: StoredRecord) -> tuple[object, ...]:
