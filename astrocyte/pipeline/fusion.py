@@ -26,7 +26,9 @@ def fuse(rankings: Mapping[str, Sequence[Scored]], weights: Mapping[str, float],
     for strategy, ranking in rankings.items():
         weight = weights[strategy]
         for rank, hit in enumerate(ranking, start=1):
-            entry = fused.setdefault(hit.id, Fused(hit.id))
+            entry = fused.get(hit.id)
+            if entry is None:
+                entry = fused[hit.id] = Fused(hit.id)
             entry.score += weight / (k + rank)
             entry.ranks[strategy] = rank
     best = sum(weights[strategy] for strategy in rankings) / (k + 1)

@@ -44,7 +44,7 @@ def new_memory_id() -> str:
     return f"{time.time_ns():016x}{next(_ID_CLOCK) % 0xFFFF:04x}{secrets.token_hex(6)}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RetainRequest:
     """One checked write. `bank_id` is None until routing (MIP) names the bank; `chunking` and `dedup`
     replace the configured stages for this write when a routing rule says so."""
@@ -78,7 +78,7 @@ def make_request(runtime: Runtime, content: object, bank_id: object, **fields: A
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Chunk:
     request: int
     text: str

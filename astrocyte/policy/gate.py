@@ -141,7 +141,8 @@ class PolicyGate:
         try:
             content = self.pii.apply(request.content, force_redact=force)
             value, value_pii = self.pii.apply_json(request.value, force_redact=force)
-            metadata, warnings = sanitize_metadata(request.metadata or {}, self._config.policy.metadata, self.pii)
+            given = request.metadata or {}
+            metadata, warnings = sanitize_metadata(given, self._config.policy.metadata, self.pii)
         except PiiRejected as exc:
             self._audit.record("pii_rejected", bank_id=request.bank_id, principal=principal, reason=str(exc))
             self._telemetry.pii_detected("any", "reject")
@@ -149,6 +150,8 @@ class PolicyGate:
         notes = list(warnings)
         for outcome in (content, value_pii):
             notes += self._report_pii(outcome, request.bank_id, principal)
+        if content.text is request.content and value is request.value and metadata is given:
+            return request, tuple(notes)
         cleaned = dataclasses.replace(request, content=content.text, value=value, metadata=metadata)
         return cleaned, tuple(notes)
 

@@ -18,7 +18,8 @@ from astrocyte.policy.pii import PiiBarrier
 def sanitize_metadata(
     metadata: dict[str, Any], config: MetadataPolicyConfig, barrier: PiiBarrier | None = None
 ) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """Return the metadata as it may be stored and one warning per change; raise PiiRejected as content would."""
+    """Return the metadata as it may be stored (the same dict when nothing changes) and one warning per change;
+    raise PiiRejected as content would."""
     clean: dict[str, Any] = {}
     warnings: list[str] = []
     for key, value in metadata.items():
@@ -34,6 +35,8 @@ def sanitize_metadata(
                     f"metadata {key!r} cut to {config.max_value_chars} characters (policy.metadata.max_value_chars)"
                 )
         clean[key] = value
+    if len(clean) == len(metadata) and all(clean[key] is value for key, value in metadata.items()):
+        return metadata, ()
     return clean, tuple(warnings)
 
 

@@ -59,7 +59,7 @@ class Scored(NamedTuple):
     score: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StoredRecord:
     """A record as the pipeline hands it to a store: the record, its unit vector and its index terms."""
 
