@@ -56,11 +56,15 @@ def assert_same(found: list[tuple[str, float]], expected: list[tuple[str, float]
     assert [score for _, score in found] == pytest.approx([score for _, score in expected], abs=1e-5)
 
 
+def open_store(path: Path, **limits: float) -> EmbeddedStore:
+    return EmbeddedStore(path, embedder_identity="test", dimensions=DIM, **limits)
+
+
 @pytest.fixture
 def stores(tmp_path: Path) -> Iterator[tuple[EmbeddedStore, EmbeddedStore]]:
     """The default store (small banks in memory) and one that searches every bank in Chroma."""
-    exact = EmbeddedStore(tmp_path / "exact", embedder_identity="test", dimensions=DIM)
-    chroma = EmbeddedStore(tmp_path / "chroma", embedder_identity="test", dimensions=DIM, exact_search_bank_mb=0)
+    exact = open_store(tmp_path / "exact")
+    chroma = open_store(tmp_path / "chroma", exact_search_bank_mb=0)
     yield exact, chroma
     exact.close()
     chroma.close()
@@ -105,10 +109,7 @@ def test_exact_search_answers_as_chroma_does_through_writes_replacements_and_del
 
 
 def test_a_bank_that_outgrows_the_limit_is_searched_in_chroma_and_misses_nothing(tmp_path: Path) -> None:
-    limit_mb = 40 * MB_PER_VECTOR
-    with EmbeddedStore(
-        tmp_path / "d", embedder_identity="test", dimensions=DIM, exact_search_bank_mb=limit_mb
-    ) as store:
+    with open_store(tmp_path / "d", exact_search_bank_mb=40 * MB_PER_VECTOR) as store:
         first = vectors(30, seed=5)
         store.upsert([stored(f"a{i}", vector) for i, vector in enumerate(first)])
         query = vectors(1, seed=6)[0]
@@ -128,10 +129,7 @@ def test_a_bank_that_outgrows_the_limit_is_searched_in_chroma_and_misses_nothing
 
 
 def test_banks_beyond_the_total_budget_are_searched_in_chroma(tmp_path: Path) -> None:
-    budget_mb = 50 * MB_PER_VECTOR
-    with EmbeddedStore(
-        tmp_path / "d", embedder_identity="test", dimensions=DIM, exact_search_total_mb=budget_mb
-    ) as store:
+    with open_store(tmp_path / "d", exact_search_total_mb=50 * MB_PER_VECTOR) as store:
         banks = {"first": vectors(40, seed=8), "second": vectors(40, seed=9)}
         for bank, matrix in banks.items():
             store.upsert([stored(f"{bank}-{i}", vector, bank) for i, vector in enumerate(matrix)])
