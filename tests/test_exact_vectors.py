@@ -160,7 +160,7 @@ def test_held_vectors_survive_removing_rows_in_any_order_and_adding_again() -> N
     assert exact.search("bank", vectors(1, seed=14), 3) == [[]]
 
 
-@pytest.mark.parametrize(("bank_mb", "in_memory"), [(6.0, True), (0.0, False)])
+@pytest.mark.parametrize(("bank_mb", "in_memory"), [(8.0, True), (0.0, False)])
 def test_exact_search_limit_is_read_from_config(tmp_path: Path, bank_mb: float, in_memory: bool) -> None:
     config = {"data_dir": str(tmp_path / "data"), "store": {"exact_search_bank_mb": bank_mb}}
     with Astrocyte(config) as brain:

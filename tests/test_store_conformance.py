@@ -76,11 +76,9 @@ def ids_of(hits: Sequence[Scored] | Sequence[MemoryRecord]) -> list[str]:
 
 
 def open_embedded(
-    path: Path, identity: str = "test-embedder", dimensions: int = DIM, *, exact_search_bank_mb: float = 6.0
+    path: Path, identity: str = "test-embedder", dimensions: int = DIM, **options: float
 ) -> EmbeddedStore:
-    return EmbeddedStore(
-        path, embedder_identity=identity, dimensions=dimensions, exact_search_bank_mb=exact_search_bank_mb
-    )
+    return EmbeddedStore(path, embedder_identity=identity, dimensions=dimensions, **options)
 
 
 @pytest.fixture(params=["memory", "embedded", "embedded-chroma-search"])
@@ -90,8 +88,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MemoryStor
     if request.param == "memory":
         instance: MemoryStore = InMemoryStore()
     else:
-        limit = 0.0 if request.param == "embedded-chroma-search" else 6.0
-        instance = open_embedded(tmp_path / "data", exact_search_bank_mb=limit)
+        chroma_only = {"exact_search_bank_mb": 0.0} if request.param == "embedded-chroma-search" else {}
+        instance = open_embedded(tmp_path / "data", **chroma_only)
     yield instance
     instance.close()
 
