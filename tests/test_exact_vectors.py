@@ -167,4 +167,4 @@ def test_exact_search_limit_is_read_from_config(tmp_path: Path, bank_mb: float, 
         brain.sync.retain("Maya adopted a greyhound named Biscuit.", bank_id="pets")
         [hit] = brain.sync.recall("Which dog did Maya adopt?", bank_id="pets").hits
         assert "Biscuit" in hit.text
-        assert brain._runtime.store.vectors_in_memory("pets") is in_memory
+        assert brain._runtime.store.inner.vectors_in_memory("pets") is in_memory

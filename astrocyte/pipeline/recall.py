@@ -161,9 +161,8 @@ def _recall_bank_now(runtime: Runtime, bank_id: str, analysis: QueryAnalysis, re
 def _search_alongside(
     runtime: Runtime, bank_id: str, searches: dict[str, Callable[[], list[Scored]]]
 ) -> dict[str, Future[tuple[list[Scored], float]]]:
-    """The vector search started in another thread, when there are other searches to run meanwhile and it is not
-    served from memory."""
-    if "semantic" not in searches or len(searches) == 1 or runtime.store.vectors_in_memory(bank_id):
+    """The vector search started in another thread, when there are other searches to run meanwhile."""
+    if "semantic" not in searches or len(searches) == 1:
         return {}
     run = contextvars.copy_context().run
     return {"semantic": runtime.searches.submit(run, _timed, runtime, "semantic", bank_id, searches["semantic"])}

@@ -119,9 +119,6 @@ class GuardedStore(MemoryStore):
     def search_vectors(self, bank_id: str, vectors: np.ndarray, k: int, where: RecordFilter) -> list[list[Scored]]:
         return self._breaker.run(lambda: self.inner.search_vectors(bank_id, vectors, k, where))
 
-    def vectors_in_memory(self, bank_id: str) -> bool:
-        return self.inner.vectors_in_memory(bank_id)
-
     def search_keywords(
         self,
         bank_id: str,

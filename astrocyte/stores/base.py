@@ -109,10 +109,6 @@ class MemoryStore(abc.ABC):
     def search_vectors(self, bank_id: str, vectors: np.ndarray, k: int, where: RecordFilter) -> list[list[Scored]]:
         """For each row of `vectors`, the k nearest records by cosine similarity, best first."""
 
-    def vectors_in_memory(self, bank_id: str) -> bool:
-        """Whether a vector search of `bank_id` is served from memory, too quickly to be worth another thread."""
-        return False
-
     @abc.abstractmethod
     def search_keywords(
         self,

@@ -23,7 +23,7 @@ from chromadb.config import Settings
 from chromadb.errors import NotFoundError
 
 from astrocyte.stores.base import Scored
-from astrocyte.stores.exact_vectors import ExactVectors
+from astrocyte.stores.exact_vectors import ExactVectors, cosine, unit
 
 
 class VectorOp(NamedTuple):
@@ -99,7 +99,7 @@ class ChromaVectors:
         if not found["ids"]:
             return [[] for _ in vectors]
         stored = np.asarray(found["embeddings"], dtype=np.float32)
-        similarities = _unit(np.asarray(vectors, dtype=np.float32)) @ _unit(stored).T
+        similarities = cosine(vectors, unit(stored))
         best = np.argsort(-similarities, axis=1, kind="stable")[:, :k]
         return [
             [Scored(found["ids"][column], float(row[column])) for column in order]
@@ -146,11 +146,6 @@ class ChromaVectors:
             except NotFoundError:
                 return None
         return self._collections[bank_id]
-
-
-def _unit(matrix: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.where(norms == 0, 1.0, norms)
 
 
 def _collection_name(bank_id: str) -> str:

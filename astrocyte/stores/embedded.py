@@ -51,7 +51,7 @@ class EmbeddedStore(MemoryStore):
         dimensions: int,
         lock_timeout: float = 0.0,
         vector_batch: int = 1,
-        exact_search_bank_mb: float = 8.0,
+        exact_search_bank_mb: float = 16.0,
         exact_search_total_mb: float = 128.0,
     ) -> None:
         self.path = Path(path).expanduser()
@@ -148,6 +148,7 @@ class EmbeddedStore(MemoryStore):
             return self._vectors.query(bank_id, vectors, k, allowed)
 
     def vectors_in_memory(self, bank_id: str) -> bool:
+        """Whether `bank_id` is held in memory for exact search (known once it has been searched)."""
         return self._vectors.in_memory(bank_id)
 
     def search_keywords(

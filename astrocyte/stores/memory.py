@@ -100,9 +100,6 @@ class InMemoryStore(MemoryStore):
         ids = [entry.record.id for entry in candidates]
         return [_top_k(ids, row.tolist(), k) for row in similarities]
 
-    def vectors_in_memory(self, bank_id: str) -> bool:
-        return True
-
     def search_keywords(
         self,
         bank_id: str,
