@@ -22,6 +22,7 @@ import multiprocessing
 import resource
 import sqlite3
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -109,8 +110,7 @@ def measure(side: Side, sizes: Sequence[int], report: Report | None = None, *, q
             results = _grow(runner, turns, asked, sizes, report)
         finally:
             runner.close()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return SpeedResult(side, results, round(peak, 1), queries)
+    return SpeedResult(side, results, round(_peak_rss_mb(), 1), queries)
 
 
 def measure_in_subprocess(
@@ -366,6 +366,18 @@ class _FloorSide:
     def close(self) -> None:
         self._db.close()
         self._client.close()
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory. On Linux from VmHWM, since ru_maxrss carries the parent's peak over
+    into a process it spawns, and the speed runs are spawned by a bench that may have grown large before them."""
+    try:
+        with open("/proc/self/status") as status:
+            kilobytes = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+        return int(kilobytes) / 1024
+    except (OSError, StopIteration):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes on macOS, kilobytes elsewhere
 
 
 def _hex(term: str) -> str:
