@@ -19,6 +19,7 @@ from astrocyte_bench.dataset import QUESTION_KINDS, generate
 from astrocyte_bench.quality import BM25, FULL, Score, evaluate, evidence_ranks
 from astrocyte_bench.report import render
 from astrocyte_bench.runner import BenchOptions, parse_sizes, run_bench
+from astrocyte_bench.speed import measure_in_subprocess
 
 
 def test_the_dataset_is_deterministic_and_the_splits_differ() -> None:
@@ -97,6 +98,15 @@ def test_a_tiny_run_goes_end_to_end_and_reports_every_section() -> None:
         assert section in text
     assert {"quality dev", "quality test", "floor", "astrocyte"} <= phases
     assert [result.side for result in run.speed] == ["floor", "astrocyte"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a spawned process inherits ru_maxrss on Linux")
+def test_a_speed_side_reports_its_own_peak_memory_not_the_bench_process_that_spawned_it() -> None:
+    ballast = bytearray(1024 * 2**20)
+    ballast[:: 2**12] = b"x" * len(range(0, len(ballast), 2**12))  # touched, so resident
+    result = measure_in_subprocess("floor", [100], queries=2)
+    assert 0 < result.peak_rss_mb < 1024
+    del ballast
 
 
 def test_sizes_parse_and_the_command_is_registered() -> None:
