@@ -140,6 +140,23 @@ def test_banks_beyond_the_total_budget_are_searched_in_chroma(tmp_path: Path) ->
         assert store.vectors_in_memory("first") and not store.vectors_in_memory("second")
 
 
+def test_a_bank_refused_for_lack_of_room_is_held_once_a_held_bank_outgrows_its_limit(tmp_path: Path) -> None:
+    limits = {"exact_search_bank_mb": 45 * MB_PER_VECTOR, "exact_search_total_mb": 60 * MB_PER_VECTOR}
+    with open_store(tmp_path / "d", **limits) as store:
+        banks = {"first": vectors(40, seed=15), "second": vectors(40, seed=16)}
+        for bank, matrix in banks.items():
+            store.upsert([stored(f"{bank}-{i}", vector, bank) for i, vector in enumerate(matrix)])
+        query = vectors(1, seed=17)[0]
+        for bank in banks:
+            search(store, query, 3, bank=bank)
+        assert store.vectors_in_memory("first") and not store.vectors_in_memory("second")
+
+        store.upsert([stored(f"first-more-{i}", vector, "first") for i, vector in enumerate(vectors(10, seed=18))])
+        held = {f"second-{i}": vector for i, vector in enumerate(banks["second"])}
+        assert_same(search(store, query, 5, bank="second"), brute_force(held, query, 5))
+        assert store.vectors_in_memory("second") and not store.vectors_in_memory("first")
+
+
 def test_held_vectors_survive_removing_rows_in_any_order_and_adding_again() -> None:
     exact = ExactVectors(bank_bytes=2**20, total_bytes=2**20)
     matrix = vectors(6, seed=11)

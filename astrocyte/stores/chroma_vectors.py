@@ -46,7 +46,7 @@ class ChromaVectors:
         self._batch_size = self._client.get_max_batch_size()
         self._exact = exact or ExactVectors(bank_bytes=0, total_bytes=0)
         self._not_held: set[str] = set()
-        """Banks found too big to hold, not counted again until something is deleted."""
+        """Banks found too big to hold, not counted again until something is deleted or a held bank is let go."""
 
     def apply(self, ops: Sequence[VectorOp]) -> None:
         """Apply `ops` in order, one Chroma call per run of the same kind of op on the same bank."""
@@ -63,7 +63,10 @@ class ChromaVectors:
                 else:
                     vectors = np.stack([latest[memory_id] for memory_id in chunk])
                     collection.upsert(ids=chunk, embeddings=vectors)
+                    held = self._exact.holds(bank_id)
                     self._exact.put(bank_id, chunk, vectors)
+                    if held and not self._exact.holds(bank_id):
+                        self._not_held.clear()  # it outgrew its room, which banks refused before may now fit
 
     def query(self, bank_id: str, vectors: np.ndarray, k: int, ids: Sequence[str] | None = None) -> list[list[Scored]]:
         """The k nearest vectors to each query row by cosine similarity, optionally only among `ids`."""
