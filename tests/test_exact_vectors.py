@@ -157,6 +157,16 @@ def test_a_bank_refused_for_lack_of_room_is_held_once_a_held_bank_outgrows_its_l
         assert store.vectors_in_memory("second") and not store.vectors_in_memory("first")
 
 
+def test_a_growing_bank_is_held_until_its_vectors_pass_the_limit_not_its_room_to_grow() -> None:
+    exact = ExactVectors(bank_bytes=int(100 * DIM * 4), total_bytes=2**20)
+    assert exact.load("bank", [f"m{i}" for i in range(60)], vectors(60, seed=19), DIM)
+    for start in range(60, 100, 10):
+        exact.put("bank", [f"m{i}" for i in range(start, start + 10)], vectors(10, seed=start))
+        assert exact.holds("bank"), f"let go at {start + 10} vectors, within the limit of 100"
+    exact.put("bank", ["m100"], vectors(1, seed=20))
+    assert not exact.holds("bank")
+
+
 def test_held_vectors_survive_removing_rows_in_any_order_and_adding_again() -> None:
     exact = ExactVectors(bank_bytes=2**20, total_bytes=2**20)
     matrix = vectors(6, seed=11)

@@ -29,9 +29,11 @@ class _BankMatrix:
 
     @property
     def nbytes(self) -> int:
-        return self.matrix.nbytes
+        """The bytes of the vectors held (the matrix keeps some room to grow beyond them)."""
+        return len(self.ids) * self.matrix.shape[1] * self.matrix.itemsize
 
-    def put(self, ids: Sequence[str], vectors: np.ndarray) -> None:
+    def put(self, ids: Sequence[str], vectors: np.ndarray, max_rows: int) -> None:
+        """Set these ids' vectors; room to grow is made a quarter at a time, up to `max_rows` unless more are needed."""
         units = unit(np.asarray(vectors, dtype=np.float32))
         fresh: dict[str, int] = {}
         for position, memory_id in enumerate(ids):
@@ -41,7 +43,8 @@ class _BankMatrix:
                 fresh[memory_id] = position
         needed = len(self.ids) + len(fresh)
         if needed > len(self.matrix):
-            grown = np.empty((max(needed, len(self.matrix) * 5 // 4), self.matrix.shape[1]), dtype=np.float32)
+            rows = max(needed, min(len(self.matrix) * 5 // 4, max_rows))
+            grown = np.empty((rows, self.matrix.shape[1]), dtype=np.float32)
             grown[: len(self.ids)] = self.matrix[: len(self.ids)]
             self.matrix = grown
         for memory_id, position in fresh.items():
@@ -109,7 +112,7 @@ class ExactVectors:
         """Set the vectors of `ids` in a held bank (nothing if the bank is not held)."""
         bank = self._banks.get(bank_id)
         if bank is not None:
-            bank.put(ids, vectors)
+            bank.put(ids, vectors, max_rows=self.bank_bytes // (bank.matrix.shape[1] * bank.matrix.itemsize))
             if not self._fits(bank.nbytes, self._used(bank_id)):
                 del self._banks[bank_id]
 
