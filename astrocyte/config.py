@@ -38,11 +38,10 @@ class StoreConfig(_Section):
     """Embedded store: vector writes wait in SQLite's durable outbox until this many are pending (or a vector
     search or close comes), then go to Chroma in one call, so one-at-a-time retains do not pay Chroma's per-call
     cost each. 1 applies every write at once."""
-    exact_search_bank_mb: float = Field(default=16.0, ge=0)
-    """Embedded store: a bank whose vectors take at most this many MB (10,922 vectors of 384 dimensions) is also
-    held in memory and searched exactly there. Measured, that is faster than Chroma's index up to some 20,000
-    vectors, while they fit in the CPU's cache; the default stays well below that (see BENCHMARKS.md). 0 searches
-    every bank in Chroma."""
+    exact_search_bank_mb: float = Field(default=8.0, ge=0)
+    """Embedded store: a bank whose vectors take at most this many MB (5,461 vectors of 384 dimensions) is also
+    held in memory and searched exactly there, faster than Chroma's index up to about this size; at 10,000 vectors
+    the two are even, exact a little slower (see BENCHMARKS.md). 0 searches every bank in Chroma."""
     exact_search_total_mb: float = Field(default=128.0, ge=0)
     """Embedded store: memory for all banks held for exact search; banks that do not fit are searched in Chroma."""
 

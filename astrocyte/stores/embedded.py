@@ -51,7 +51,7 @@ class EmbeddedStore(MemoryStore):
         dimensions: int,
         lock_timeout: float = 0.0,
         vector_batch: int = 1,
-        exact_search_bank_mb: float = 16.0,
+        exact_search_bank_mb: float = 8.0,
         exact_search_total_mb: float = 128.0,
     ) -> None:
         self.path = Path(path).expanduser()

@@ -1,7 +1,7 @@
 """Small banks' vectors held in memory and searched exactly: while they fit in the CPU's cache, one pass over
 them is faster than an approximate index search, and it is exact.
 
-    exact = ExactVectors(bank_bytes=16 * 2**20, total_bytes=128 * 2**20)
+    exact = ExactVectors(bank_bytes=8 * 2**20, total_bytes=128 * 2**20)
     exact.load("people", ["m1", "m2"], matrix, 384)      # False when the bank does not fit
     exact.put("people", ["m3"], vectors); exact.remove("people", ["m1"])
     exact.search("people", query_rows, k=5)              # [[Scored("m3", 0.91), ...]] per query row
