@@ -41,7 +41,7 @@ class StoreConfig(_Section):
     exact_search_bank_mb: float = Field(default=8.0, ge=0)
     """Embedded store: a bank whose vectors take at most this many MB (5,461 vectors of 384 dimensions) is also
     held in memory and searched exactly there, faster than Chroma's index up to about this size; at 10,000 vectors
-    the two are even, exact a little slower (see BENCHMARKS.md). 0 searches every bank in Chroma."""
+    exact search was a little slower (see BENCHMARKS.md). 0 searches every bank in Chroma."""
     exact_search_total_mb: float = Field(default=128.0, ge=0)
     """Embedded store: memory for all banks held for exact search; banks that do not fit are searched in Chroma."""
 

@@ -1,5 +1,5 @@
-"""Small banks' vectors held in memory and searched exactly: while they fit in the CPU's cache, one pass over
-them is faster than an approximate index search, and it is exact.
+"""Small banks' vectors held in memory and searched exactly: for a few thousand vectors one pass over them is
+faster than an approximate index search, and it is exact.
 
     exact = ExactVectors(bank_bytes=8 * 2**20, total_bytes=128 * 2**20)
     exact.load("people", ["m1", "m2"], matrix, 384)      # False when the bank does not fit
