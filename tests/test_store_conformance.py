@@ -6,12 +6,16 @@ pytest tests/test_store_conformance.py -q
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 import zlib
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -483,6 +487,27 @@ def test_embedded_store_keeps_everything_across_reopening(tmp_path: Path) -> Non
         one = RecordFilter(metadata=(Condition("n", "$eq", 1),))
         assert ids_of(store.search_vectors(BANK, unit(2)[None], 5, one)[0]) == ["m1"]
         assert store.banks() == [BankInfo(bank_id=BANK, memories=1), BankInfo(bank_id="other", memories=1)]
+
+
+def test_writes_reach_the_database_file_itself_without_waiting_for_a_later_open(tmp_path: Path) -> None:
+    # A checkpoint copies the write-ahead log into the database file; a thread of the store runs it once enough
+    # rows were written, so a copy of the file alone, without its log, soon holds them.
+    path = tmp_path / "data"
+    with open_embedded(path) as store:
+        store.upsert([stored(f"m{number}", vector=unit(number)) for number in range(1000)])
+        deadline = time.monotonic() + 30
+        while _records_in_the_file_alone(path / "records.sqlite3", tmp_path / "copy.sqlite3") < 1000:
+            assert time.monotonic() < deadline, "the log was not checkpointed into the database file"
+            time.sleep(0.05)
+
+
+def _records_in_the_file_alone(database: Path, copy: Path) -> int:
+    shutil.copyfile(database, copy)
+    try:
+        with closing(sqlite3.connect(f"file:{copy}?immutable=1", uri=True)) as db:
+            return db.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+    except sqlite3.DatabaseError:  # copied while the checkpoint was writing it
+        return 0
 
 
 def test_vector_writes_lost_in_a_crash_are_replayed_on_reopening(tmp_path: Path) -> None:

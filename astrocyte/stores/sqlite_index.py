@@ -29,6 +29,7 @@ import numpy as np
 from astrocyte.errors import ValidationError
 from astrocyte.stores.base import FILTER_OPS, Condition, RecordFilter, Scored, StoredRecord, without_common_terms
 from astrocyte.stores.chroma_vectors import VectorOp
+from astrocyte.stores.wal_checkpoints import BACKSTOP_PAGES, WalCheckpoints
 from astrocyte.text import fingerprint
 from astrocyte.types import BankInfo, MemoryRecord, MetadataValue
 
@@ -67,6 +68,8 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 _KEYWORD_COLUMNS = "USING fts5(terms, context)"
 _HELD_REFRESH = 1000
+_CHECKPOINT_ROWS = 1000
+"""Records written between two checkpoints of the log: each changes one to two pages of it."""
 _PARSED_CACHE = 8192
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ORDERING_SQL = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
@@ -86,9 +89,12 @@ class SqliteIndex:
         self._held_counts: dict[str, tuple[int, dict[str, int]]] = {}
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = FULL")
+        self._db.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
+        self._secure_delete = self._db.execute("PRAGMA secure_delete").fetchone()[0]
         self._db.executescript(_SCHEMA)
         self._add_fingerprints()
         self._add_context_columns()
+        self._checkpoints = WalCheckpoints(path, every_rows=_CHECKPOINT_ROWS)
 
     def claim_embedder(self, identity: str, dimensions: int) -> tuple[str, int]:
         """Record the embedder if the index is new; return the embedder the index was built with."""
@@ -109,6 +115,7 @@ class SqliteIndex:
                 by_bank.setdefault(bank_id, []).append(stored)
             for bank_id, batch in by_bank.items():
                 self._write_bank(bank_id, batch)
+        self._checkpoints.written(len(latest))
         # Once committed, the records just written are the likeliest to be read back soon.
         for slot, stored in latest.items():
             self._parsed[slot] = stored.record
@@ -138,6 +145,7 @@ class SqliteIndex:
                 self._rows[bank_id] -= len(seqs)
             self._db.executemany("DELETE FROM entities WHERE bank_id = ? AND memory_id = ?", pairs)
             self._db.executemany("INSERT INTO vector_outbox (op, bank_id, memory_id) VALUES ('delete', ?, ?)", pairs)
+        self._checkpoints.written(len(deleted))
         return deleted
 
     def get(self, bank_id: str, ids: Sequence[str]) -> list[MemoryRecord]:
@@ -242,9 +250,16 @@ class SqliteIndex:
         return (rows[-1][0] if rows else 0), ops
 
     def ack_vector_ops(self, last_seq: int) -> None:
-        self._db.execute("DELETE FROM vector_outbox WHERE seq <= ?", (last_seq,))
+        # Without zeroing what is deleted (`secure_delete`, on in some SQLite builds): these vectors are in Chroma
+        # now, and zeroing them would write every outbox page a second time, as much as the rows took to write.
+        self._db.execute("PRAGMA secure_delete = OFF")
+        try:
+            self._db.execute("DELETE FROM vector_outbox WHERE seq <= ?", (last_seq,))
+        finally:
+            self._db.execute(f"PRAGMA secure_delete = {self._secure_delete}")
 
     def close(self) -> None:
+        self._checkpoints.close()
         self._db.close()
 
     @contextmanager
