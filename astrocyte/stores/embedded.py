@@ -29,7 +29,7 @@ from filelock import FileLock, Timeout
 
 from astrocyte.errors import ConfigError, DataDirLocked, ValidationError
 from astrocyte.stores.base import MemoryStore, RecordFilter, Scored, StoredRecord
-from astrocyte.stores.chroma_vectors import ChromaVectors
+from astrocyte.stores.chroma_vectors import ChromaVectors, VectorOp
 from astrocyte.stores.exact_vectors import ExactVectors
 from astrocyte.stores.sqlite_index import SqliteIndex
 from astrocyte.types import BankInfo, MemoryRecord
@@ -63,8 +63,11 @@ class EmbeddedStore(MemoryStore):
         self._vector_batch = vector_batch
         self._pending: set[tuple[str, str]] = set()
         """(bank, id) of upserts committed to SQLite whose vectors wait in the outbox."""
-        self._owed = False
-        """An apply failed part way: the outbox holds operations of unknown ids."""
+        self._queued: list[VectorOp] = []
+        """The operations in the outbox, in order, while `_owed` is False: what this process committed."""
+        self._owed = True
+        """The outbox may hold operations this process did not queue: left by a crash, or by an apply that failed
+        part way. They are read back from SQLite then."""
         self.path.mkdir(parents=True, exist_ok=True)
         with ExitStack() as undo:
             self._file_lock = _lock_data_dir(self.path, lock_timeout)
@@ -95,6 +98,10 @@ class EmbeddedStore(MemoryStore):
                 )
         with self._lock:
             self._index.write(records)
+            self._queued += [
+                VectorOp(stored.record.bank_id, stored.record.id, np.asarray(stored.vector, dtype=np.float32))
+                for stored in records
+            ]
             self._pending.update((stored.record.bank_id, stored.record.id) for stored in records)
             if len(self._pending) >= self._vector_batch:
                 self._apply_vector_outbox()
@@ -120,6 +127,7 @@ class EmbeddedStore(MemoryStore):
     def delete(self, bank_id: str, ids: Sequence[str]) -> list[str]:
         with self._lock:
             deleted = self._index.remove(bank_id, ids)
+            self._queued += [VectorOp(bank_id, memory_id, None) for memory_id in deleted]
             self._apply_vector_outbox()
         return deleted
 
@@ -197,11 +205,12 @@ class EmbeddedStore(MemoryStore):
 
     def _apply_vector_outbox(self) -> None:
         with self._lock, self._vectors_lock:
+            ops = self._index.pending_vector_ops() if self._owed else self._queued
             self._owed = True
-            last_seq, ops = self._index.pending_vector_ops()
             if ops:
                 self._vectors.apply(ops)
-                self._index.ack_vector_ops(last_seq)
+                self._index.clear_vector_ops()
+            self._queued = []
             self._pending.clear()
             self._owed = False
 

@@ -2,9 +2,8 @@
 
     index = SqliteIndex(Path("data/records.sqlite3"))
     index.write(stored_records)              # records, keywords, entities and vector ops: one transaction
-    last_seq, ops = index.pending_vector_ops()
-    vectors.apply(ops)
-    index.ack_vector_ops(last_seq)
+    vectors.apply(index.pending_vector_ops())
+    index.clear_vector_ops()
 
 SQLite is the source of truth. Each bank has its own FTS5 table, so BM25 statistics are per bank as in the
 in-memory store, with two columns: a memory's own terms and its context terms, weighted at query time. Terms
@@ -240,21 +239,21 @@ class SqliteIndex:
         rows = self._db.execute("SELECT bank_id, COUNT(*) FROM records GROUP BY bank_id ORDER BY bank_id")
         return [BankInfo(bank_id=bank_id, memories=memories) for bank_id, memories in rows]
 
-    def pending_vector_ops(self) -> tuple[int, list[VectorOp]]:
-        """Vector ops committed but not yet acknowledged, oldest first, and the last one's sequence number."""
-        rows = self._db.execute("SELECT seq, op, bank_id, memory_id, vector FROM vector_outbox ORDER BY seq").fetchall()
-        ops = [
+    def pending_vector_ops(self) -> list[VectorOp]:
+        """Vector ops committed but not yet cleared, oldest first."""
+        rows = self._db.execute("SELECT op, bank_id, memory_id, vector FROM vector_outbox ORDER BY seq")
+        return [
             VectorOp(bank_id, memory_id, None if op == "delete" else np.frombuffer(vector, dtype=np.float32))
-            for _, op, bank_id, memory_id, vector in rows
+            for op, bank_id, memory_id, vector in rows
         ]
-        return (rows[-1][0] if rows else 0), ops
 
-    def ack_vector_ops(self, last_seq: int) -> None:
+    def clear_vector_ops(self) -> None:
+        """Empty the outbox, once every op in it is applied."""
         # Without zeroing what is deleted (`secure_delete`, on in some SQLite builds): these vectors are in Chroma
         # now, and zeroing them would write every outbox page a second time, as much as the rows took to write.
         self._db.execute("PRAGMA secure_delete = OFF")
         try:
-            self._db.execute("DELETE FROM vector_outbox WHERE seq <= ?", (last_seq,))
+            self._db.execute("DELETE FROM vector_outbox")
         finally:
             self._db.execute(f"PRAGMA secure_delete = {self._secure_delete}")
 
