@@ -17,7 +17,6 @@ from collections import OrderedDict, deque
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
-from typing import NamedTuple
 
 from astrocyte.config import ContextConfig
 from astrocyte.pipeline.dates import date_terms, resolve
@@ -28,9 +27,9 @@ _MAX_THREADS = 4096
 _MAX_NEIGHBOURS = 8
 
 
-class _Said(NamedTuple):
-    terms: tuple[str, ...]
-    dates: tuple[str, ...]
+_Said = tuple[tuple[str, ...], tuple[str, ...]]
+"""A memory's own terms and the dates it names. Plain tuples of strings, which the garbage collector stops
+tracking; a NamedTuple it would scan for as long as the memory is remembered here."""
 
 
 class Threads:
@@ -67,6 +66,7 @@ def _name_terms(name: str) -> tuple[str, ...]:
     return tuple(index_terms(name))
 
 
+@lru_cache(maxsize=4096)
 def _day_term(day: date) -> str:
     """Only the day a memory occurred, not its month: a month term would be held by a large share of the bank,
     costly to search and weak at ranking, while the dates a memory names are indexed in full."""
@@ -80,19 +80,20 @@ def index_terms_of(
     text: str,
     metadata: Mapping[str, MetadataValue],
     occurred_at: datetime,
-) -> tuple[list[str], list[str]]:
-    """(terms, context terms) to index a memory with, and the memory noted as the latest of its thread."""
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(terms, context terms) to index a memory with, and the memory noted as the latest of its thread.
+
+    Tuples, not lists: a batch's terms are kept until it is written, and the garbage collector stops tracking
+    tuples of strings, where it would scan lists in every full collection that the batch brings about."""
     own = tuple(index_terms(text))
     speaker = first_present(metadata, config.speaker_keys)
-    terms = [*own, *_name_terms(speaker)] if isinstance(speaker, str) else list(own)
-    dates = date_terms(resolve(text, occurred_at)) if config.dates else []
-    context = list(dates)
-    if config.dates:
-        context.append(_day_term(occurred_at.date()))
+    terms = (*own, *_name_terms(speaker)) if isinstance(speaker, str) else own
+    dates = tuple(date_terms(resolve(text, occurred_at))) if config.dates else ()
+    context = [*dates, _day_term(occurred_at.date())] if config.dates else []
     thread = first_present(metadata, config.thread_keys) if config.neighbours else None
     if thread is not None:
-        for before in threads.before(bank_id, str(thread), config.neighbours):
-            context += before.terms
-            context += before.dates
-        threads.add(bank_id, str(thread), _Said(own, tuple(dates)))
-    return terms, context
+        for before_terms, before_dates in threads.before(bank_id, str(thread), config.neighbours):
+            context += before_terms
+            context += before_dates
+        threads.add(bank_id, str(thread), (own, dates))
+    return terms, tuple(context)
