@@ -284,8 +284,10 @@ class SqliteIndex:
             "SELECT seq, id FROM records WHERE bank_id = ? AND id IN (SELECT value FROM json_each(?))", (bank_id, ids)
         ).fetchall()
         self._db.executemany(
+            # The metadata and tags columns, which filters read, are taken from the record's JSON, not encoded again.
             "INSERT INTO records (bank_id, id, key, occurred_us, retained_us, metadata, tags, record, fingerprint) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (bank_id, id) DO UPDATE SET key = excluded.key, "
+            "VALUES (?1, ?2, ?3, ?4, ?5, json_extract(?6, '$.metadata'), json_extract(?6, '$.tags'), ?6, ?7) "
+            "ON CONFLICT (bank_id, id) DO UPDATE SET key = excluded.key, "
             "occurred_us = excluded.occurred_us, retained_us = excluded.retained_us, "
             "metadata = excluded.metadata, tags = excluded.tags, record = excluded.record, "
             "fingerprint = excluded.fingerprint",
@@ -408,8 +410,6 @@ def _record_row(stored: StoredRecord) -> tuple[object, ...]:
         record.key,
         _micros(record.occurred_at),
         _micros(record.retained_at),
-        json.dumps(record.metadata),
-        json.dumps(list(record.tags)),
         record.model_dump_json(),
         stored.fingerprint,
     )
