@@ -119,8 +119,10 @@ def _store(
     vectors: np.ndarray,
 ) -> list[RetainResult]:
     now = runtime.clock()
-    kept: dict[int, list[str]] = defaultdict(list)
-    duplicates: dict[int, list[str]] = defaultdict(list)
+    # (request, memory id) pairs rather than a list per request: tuples of atoms, which the garbage collector
+    # stops tracking, so a large batch does not bring about more full collections.
+    kept: list[tuple[int, str]] = []
+    duplicates: list[tuple[int, str]] = []
     with runtime.write_lock:
         previous = _keyed_memories(runtime, requests)
         key_ids = {(request.bank_id, request.key): new_memory_id() for request in requests if request.key}
@@ -141,7 +143,7 @@ def _store(
                 context, runtime.threads, request.bank_id, chunk.text, request.metadata or {}, occurred_at
             )
             if position in duplicate_of:
-                duplicates[chunk.request].append(duplicate_of[position])
+                duplicates.append((chunk.request, duplicate_of[position]))
                 continue
             earlier = previous.get((request.bank_id, request.key)) if request.key else None
             record = MemoryRecord(
@@ -165,19 +167,27 @@ def _store(
             records[record.id] = StoredRecord(
                 record, vectors[position], terms, context_terms, fingerprint=prints[position]
             )
-            kept[chunk.request].append(record.id)
+            kept.append((chunk.request, record.id))
         runtime.store.upsert(list(records.values()))
+    kept_by, duplicates_by = _by_request(kept), _by_request(duplicates)
     return [
         RetainResult(
             bank_id=request.bank_id,
-            memory_ids=tuple(kept[number]),
-            deduplicated_ids=tuple(dict.fromkeys(duplicates[number])),
+            memory_ids=tuple(kept_by[number]),
+            deduplicated_ids=tuple(dict.fromkeys(duplicates_by[number])),
             replaced_ids=(previous[(request.bank_id, request.key)].id,)
             if request.key and (request.bank_id, request.key) in previous
             else (),
         )
         for number, request in enumerate(requests)
     ]
+
+
+def _by_request(pairs: list[tuple[int, str]]) -> defaultdict[int, list[str]]:
+    grouped: defaultdict[int, list[str]] = defaultdict(list)
+    for number, memory_id in pairs:
+        grouped[number].append(memory_id)
+    return grouped
 
 
 def _keyed_memories(runtime: Runtime, requests: Sequence[RetainRequest]) -> dict[tuple[str, str], MemoryRecord]:

@@ -48,7 +48,8 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE INDEX IF NOT EXISTS records_by_retained ON records (bank_id, retained_us, id);
 CREATE INDEX IF NOT EXISTS records_by_occurred ON records (bank_id, occurred_us);
-CREATE INDEX IF NOT EXISTS records_by_key ON records (bank_id, key);
+DROP INDEX IF EXISTS records_by_key;
+CREATE INDEX IF NOT EXISTS records_by_set_key ON records (bank_id, key) WHERE key IS NOT NULL;
 CREATE TABLE IF NOT EXISTS entities (
     bank_id TEXT NOT NULL,
     entity TEXT NOT NULL,
