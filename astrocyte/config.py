@@ -34,12 +34,12 @@ class StoreConfig(_Section):
     """`embedded`: chromadb + SQLite under data_dir; `memory`: nothing persisted (tests, experiments)."""
     lock_timeout_s: float = Field(default=0.0, ge=0)
     """How long to wait for another process to release data_dir before failing with DataDirLocked."""
-    vector_batch: int = Field(default=4096, ge=1)
+    vector_batch: int = Field(default=2000, ge=1)
     """Embedded store: vector writes wait in SQLite's durable outbox until this many are pending (or a vector
-    search or close comes), then go to Chroma in one call. Chroma's cost per call is high (about 50 ms at 50,000
-    vectors), so one-at-a-time retains do not pay it each, and batches of 1,000 went to Chroma 17% faster five at
-    a time (see BENCHMARKS.md); the search after a burst of writes pays for applying them. 1 applies every write
-    at once."""
+    search or close comes), then go to Chroma in one call. Chroma's cost per call is high, so one-at-a-time
+    retains do not pay it each, and from 10,000 to 50,000 vectors raw chromadb took 4,270/s in calls of 1,000,
+    4,860/s in calls of 2,000 and 5,030/s in calls of 5,000, whose peak memory was 120 MB higher (see
+    BENCHMARKS.md). The search after a burst of writes pays for applying them. 1 applies every write at once."""
     exact_search_bank_mb: float = Field(default=8.0, ge=0)
     """Embedded store: a bank whose vectors take at most this many MB (5,461 vectors of 384 dimensions) is also
     held in memory and searched exactly there, faster than Chroma's index up to about this size; at 10,000 vectors
