@@ -38,8 +38,9 @@ class StoreConfig(_Section):
     """Embedded store: vector writes wait in SQLite's durable outbox until this many are pending (or a vector
     search or close comes), then go to Chroma in one call. Chroma's cost per call is high, so one-at-a-time
     retains do not pay it each, and from 10,000 to 50,000 vectors raw chromadb took 4,270/s in calls of 1,000,
-    4,860/s in calls of 2,000 and 5,030/s in calls of 5,000, whose peak memory was 120 MB higher (see
-    BENCHMARKS.md). The search after a burst of writes pays for applying them. 1 applies every write at once."""
+    4,860/s in calls of 2,000 and 5,030/s in calls of 5,000, but calls of 5,000 raised the bench's peak memory
+    by 120 MB (see BENCHMARKS.md). The search after a burst of writes pays for applying them. 1 applies every
+    write at once."""
     exact_search_bank_mb: float = Field(default=8.0, ge=0)
     """Embedded store: a bank whose vectors take at most this many MB (5,461 vectors of 384 dimensions) is also
     held in memory and searched exactly there, faster than Chroma's index up to about this size; at 10,000 vectors
