@@ -7,9 +7,9 @@
 In WAL mode a commit appends the pages it changed to the log, and a checkpoint copies them into the database file
 and syncs it. SQLite runs one inside whichever commit pushes the log past 1,000 pages, and that writer waits: at
 30,000-46,000 memories, 11 of the 60 µs a memory that a batched retain spent in SQLite. Here a second connection
-checkpoints instead,
-PASSIVE, so that it never blocks a writer nor waits for one; the writer's connection keeps SQLite's own checkpoint
-at `BACKSTOP_PAGES` (several times the usual log), which only runs if this thread falls behind.
+checkpoints instead, PASSIVE, so that it never blocks a writer nor waits for one; the writer's connection keeps
+SQLite's own checkpoint at `BACKSTOP_PAGES` (several times the usual log), which only runs if this thread falls
+behind.
 """
 
 from __future__ import annotations
