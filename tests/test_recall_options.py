@@ -91,6 +91,15 @@ def test_parallel_multi_bank_recall_merges_and_dedupes(two_banks: Astrocyte) -> 
     assert result.trace.banks == ("team", "user-dana")
 
 
+def test_one_bank_returns_each_memory_it_holds_even_with_the_same_words() -> None:
+    brain = Astrocyte({"store": {"kind": "memory"}, "pipeline": {"dedup": {"enabled": False}}})
+    first = brain.sync.retain("The standup moved to 10:15.", bank_id="team").memory_ids
+    second = brain.sync.retain("The standup moved to 10:15.", bank_id="team").memory_ids
+    result = brain.sync.recall("when is the standup", bank_id="team")
+    assert sorted(hit.record.id for hit in result.hits) == sorted(first + second)
+    brain.close()
+
+
 def test_cascade_stops_once_enough_hits(two_banks: Astrocyte) -> None:
     result = two_banks.sync.recall("standup", banks=["team", "user-dana"], strategy="cascade", max_results=1)
     assert [hit.bank_id for hit in result.hits] == ["team"]

@@ -185,10 +185,13 @@ def _rerank_settings(runtime: Runtime, recall: RecallConfig, analysis: QueryAnal
 
 def _merge(per_bank: Sequence[_BankRecall], request: RecallRequest) -> list[RecallHit]:
     """Hits of all banks, best first, each memory once: the same text with the same metadata kept in two banks
-    counts once, while the same words said in another session or by another speaker are another memory."""
+    counts once, while the same words said in another session or by another speaker are another memory. Within
+    one bank each hit is its own memory already."""
     hits = [hit for result in per_bank for hit in result.hits]
     if request.strategy == "parallel":
         hits.sort(key=lambda hit: -hit.score)
+    if len(per_bank) == 1:
+        return hits[: request.max_results]
     seen: set[str] = set()
     unique = []
     for hit in hits:
