@@ -92,12 +92,11 @@ def test_parallel_multi_bank_recall_merges_and_dedupes(two_banks: Astrocyte) -> 
 
 
 def test_one_bank_returns_each_memory_it_holds_even_with_the_same_words() -> None:
-    brain = Astrocyte({"store": {"kind": "memory"}, "pipeline": {"dedup": {"enabled": False}}})
-    first = brain.sync.retain("The standup moved to 10:15.", bank_id="team").memory_ids
-    second = brain.sync.retain("The standup moved to 10:15.", bank_id="team").memory_ids
-    result = brain.sync.recall("when is the standup", bank_id="team")
+    with Astrocyte({"store": {"kind": "memory"}, "pipeline": {"dedup": {"enabled": False}}}) as brain:
+        first = brain.sync.retain("The standup moved to 10:15.", bank_id="team").memory_ids
+        second = brain.sync.retain("The standup moved to 10:15.", bank_id="team").memory_ids
+        result = brain.sync.recall("when is the standup", bank_id="team")
     assert sorted(hit.record.id for hit in result.hits) == sorted(first + second)
-    brain.close()
 
 
 def test_cascade_stops_once_enough_hits(two_banks: Astrocyte) -> None:
