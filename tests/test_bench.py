@@ -16,10 +16,14 @@ except ImportError:  # a source checkout whose install predates the benchmark pa
 
 from astrocyte.cli.app import app
 from astrocyte_bench.dataset import QUESTION_KINDS, generate
+from astrocyte_bench.locomo import LocomoFormatError, load_locomo
 from astrocyte_bench.quality import BM25, FULL, Score, evaluate, evidence_ranks
 from astrocyte_bench.report import render
 from astrocyte_bench.runner import BenchOptions, parse_sizes, run_bench
 from astrocyte_bench.speed import measure_in_subprocess
+
+LOCOMO_FORMAT = Path(__file__).parent / "fixtures" / "locomo_format.json"
+"""A few hand-written turns in the shape of LoCoMo's data/locomo10.json, which this project does not ship."""
 
 
 def test_the_dataset_is_deterministic_and_the_splits_differ() -> None:
@@ -115,3 +119,63 @@ def test_sizes_parse_and_the_command_is_registered() -> None:
         parse_sizes("10")
     result = CliRunner().invoke(app, ["bench", "--help"])
     assert result.exit_code == 0 and "--quick" in result.output
+
+
+def test_a_locomo_file_reads_as_dated_sessions_with_typed_questions_and_turn_evidence() -> None:
+    dataset, notes = load_locomo(LOCOMO_FORMAT)
+    [conversation] = dataset.conversations
+    assert dataset.split == "locomo" and conversation.id == "fixture-1" and conversation.speakers == ("Rosa", "Dev")
+    assert [(s.index, s.when.isoformat()) for s in conversation.sessions] == [
+        (1, "2023-05-08T13:56:00+00:00"),
+        (2, "2023-06-02T10:04:00+00:00"),
+    ]
+    assert conversation.turns[2].text.endswith("(shared a photo: a grey dog lying on a blue sofa)")
+    kinds = {q.text: (q.kind, q.evidence) for q in conversation.questions}
+    assert kinds["What is the name of Rosa's dog?"] == ("single-hop", ("fixture-1:D1:3",))
+    assert kinds["When did Dev run a half marathon?"] == ("temporal", ("fixture-1:D2:1",))
+    assert kinds["Which breed is the pet Rosa mentions in June?"] == ("multi-hop", ("fixture-1:D1:1", "fixture-1:D2:2"))
+    assert kinds["What might Rosa's dog enjoy doing?"] == ("paraphrase", ("fixture-1:D2:2",))
+    assert conversation.questions[1].answer == "2023"
+    assert len(notes) == 2 and any("adversarial" in note for note in notes)
+    assert any("names no turn" in note for note in notes)
+
+
+@pytest.mark.parametrize(
+    ("content", "named"),
+    [
+        ("not json", "cannot read it as JSON"),
+        ('{"sample_id": "x"}', "JSON list of samples"),
+        ('[{"sample_id": "c", "conversation": {"speaker_a": "A"}, "qa": []}]', "c: 'speaker_b'"),
+        (
+            '[{"sample_id": "c", "conversation": {"speaker_a": "A", "speaker_b": "B", "session_1": [], '
+            '"session_1_date_time": "yesterday"}, "qa": []}]',
+            "'yesterday' is not like",
+        ),
+    ],
+)
+def test_a_file_not_in_locomo_format_is_refused_naming_what_is_wrong(tmp_path: Path, content: str, named: str) -> None:
+    path = tmp_path / "locomo.json"
+    path.write_text(content)
+    with pytest.raises(LocomoFormatError, match=named):
+        load_locomo(path)
+
+
+def test_a_run_with_locomo_scores_it_like_a_split_without_holding_it_to_the_synthetic_target() -> None:
+    options = BenchOptions(conversations=1, sessions=4, speed=False, sentence_transformer=None, locomo=LOCOMO_FORMAT)
+    run = run_bench(options)
+    locomo = {scores.method.name: scores for scores in run.quality if scores.split == "locomo"}
+    assert set(locomo) == {"bm25", "semantic", "equal fusion", "full"}
+    assert locomo["full"].overall.questions == 4 and locomo["full"].overall.recall_any[10] == 1.0
+    text = render(run)
+    assert "### locomo split" in text and "| locomo | 1 | 2 | 5 | 4 |" in text
+    assert "LoCoMo: 1 question(s) left out: adversarial" in text
+    assert not any(target.startswith("| locomo") for target in text.split("## Targets")[1].splitlines())
+
+
+def test_the_bench_command_refuses_locomo_without_the_quality_half_or_in_another_format(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["bench", "--only", "speed", "--locomo", str(LOCOMO_FORMAT)])
+    assert result.exit_code != 0 and "quality half" in result.output
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text("[]")
+    result = CliRunner().invoke(app, ["bench", "--only", "quality", "--conversations", "1", "--locomo", str(wrong)])
+    assert result.exit_code != 0 and "JSON list of samples" in result.output

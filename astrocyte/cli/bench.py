@@ -3,6 +3,7 @@
 astrocyte bench --quick                          # small sizes, about a minute
 astrocyte bench --out BENCHMARKS-run.md          # quality on both splits, speed at 1k / 10k / 50k memories
 astrocyte bench --sizes 1k,10k --only speed
+astrocyte bench --only quality --locomo locomo10.json   # also LoCoMo's public conversations (not shipped)
 """
 
 from __future__ import annotations
@@ -30,9 +31,14 @@ def bench(
         str | None,
         typer.Option(help="sentence-transformers model for extra quality rows, when the package is installed."),
     ] = "sentence-transformers/all-MiniLM-L6-v2",
+    locomo: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="LoCoMo's data/locomo10.json: quality on it too."),
+    ] = None,
 ) -> None:
     """Measure recall quality (synthetic conversations) and speed (retain and recall against the raw engines)."""
     try:
+        from astrocyte_bench.locomo import LocomoFormatError
         from astrocyte_bench.report import render
         from astrocyte_bench.runner import BenchOptions, parse_sizes, run_bench
     except ImportError:
@@ -45,6 +51,8 @@ def bench(
         parsed_sizes = parse_sizes(sizes) if sizes else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--sizes") from None
+    if locomo is not None and only == "speed":
+        raise typer.BadParameter("LoCoMo is scored by the quality half; drop --only speed", param_hint="--locomo")
     options = BenchOptions(
         quick=quick,
         sizes=parsed_sizes,
@@ -52,6 +60,7 @@ def bench(
         quality=only != "speed",
         speed=only != "quality",
         sentence_transformer=model,
+        locomo=locomo,
         command=" ".join(["astrocyte", *map(shlex.quote, sys.argv[1:])]),
     )
     with Progress(
@@ -64,7 +73,10 @@ def bench(
                 tasks[phase] = progress.add_task(phase, total=total)
             progress.update(tasks[phase], completed=done, total=total)
 
-        run = run_bench(options, report)
+        try:
+            run = run_bench(options, report)
+        except LocomoFormatError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--locomo") from None
     text = render(run)
     if out is not None:
         out.write_text(text, encoding="utf-8")

@@ -80,7 +80,8 @@ class Conversation:
 
 @dataclass(frozen=True)
 class Dataset:
-    split: Split
+    split: str
+    """"dev" or "test" when generated here; "locomo" when read from LoCoMo's file (`locomo.py`)."""
     conversations: tuple[Conversation, ...]
 
     @property

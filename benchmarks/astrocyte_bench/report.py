@@ -15,7 +15,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import NamedTuple
 
-from astrocyte_bench.dataset import QUESTION_KINDS, Dataset
+from astrocyte_bench.dataset import QUESTION_KINDS, SPLITS, Dataset
 from astrocyte_bench.quality import ABLATIONS, CUTOFFS, Score, Scores
 from astrocyte_bench.speed import BATCH, CANDIDATES, SINGLES, TOP_K, SizeResult, SpeedResult
 
@@ -91,7 +91,7 @@ def render(run: BenchRun) -> str:
 
 def targets(run: BenchRun) -> list[Target]:
     found: list[Target] = []
-    for split in dict.fromkeys(scores.split for scores in run.quality):
+    for split in dict.fromkeys(scores.split for scores in run.quality if scores.split in SPLITS):
         by_method = {s.method.name: s for s in run.quality if s.split == split and not s.padding}
         if "full" in by_method and "bm25" in by_method:
             full, bm25 = by_method["full"].overall.recall_any[10], by_method["bm25"].overall.recall_any[10]

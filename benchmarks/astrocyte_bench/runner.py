@@ -1,4 +1,5 @@
-"""One benchmark run, as `astrocyte bench` makes it: quality on both splits, then speed, into a BenchRun.
+"""One benchmark run, as `astrocyte bench` makes it: quality on both splits (and on LoCoMo's file when given),
+then speed, into a BenchRun.
 
 run = run_bench(BenchOptions(quick=True), report=lambda phase, done, total: ...)
 Path("BENCHMARKS-run.md").write_text(render(run))
@@ -10,8 +11,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from astrocyte_bench.dataset import SPLITS, Dataset, generate
+from astrocyte_bench.locomo import load_locomo
 from astrocyte_bench.quality import (
     ABLATIONS,
     BM25,
@@ -53,6 +56,8 @@ class BenchOptions:
     scale_padding: int | None = None
     """Quality at scale: the first `SCALE_CONVERSATIONS` test conversations, each in a bank padded with this many
     turns of other conversations; default 10,000 (off in quick mode)."""
+    locomo: Path | None = None
+    """LoCoMo's `locomo10.json`, fetched by the user: the held-out public benchmark, scored like the splits."""
     command: str = "astrocyte bench"
 
     @property
@@ -82,6 +87,10 @@ def run_bench(options: BenchOptions, report: Report | None = None) -> BenchRun:
 
 def _quality(options: BenchOptions, run: BenchRun, report: Report) -> None:
     run.datasets = [generate(split, options.conversations_per_split, sessions=options.sessions) for split in SPLITS]
+    if options.locomo is not None:
+        locomo, left_out = load_locomo(options.locomo)
+        run.datasets.append(locomo)
+        run.notes += left_out
     methods: list[Method] = list(OFFLINE_METHODS)
     if options.sentence_transformer:
         missing = sentence_transformers_available()
