@@ -56,8 +56,8 @@ def _conversation(sample: Any, number: int, left_out: Counter[str]) -> Conversat
     body = _field(sample, "conversation", dict, name)
     name = str(sample.get("sample_id") or f"locomo-{number}")
     speakers = (_field(body, "speaker_a", str, name), _field(body, "speaker_b", str, name))
-    numbers = sorted(int(match[1]) for key in body if (match := _SESSION.fullmatch(key)))
-    sessions = tuple(_session(body, name, position, key) for position, key in enumerate(numbers, 1))
+    numbered = sorted(int(match[1]) for key in body if (match := _SESSION.fullmatch(key)))
+    sessions = tuple(_session(body, name, position, session) for position, session in enumerate(numbered, 1))
     by_dialog = {turn.id.removeprefix(f"{name}:"): turn.id for session in sessions for turn in session.turns}
     questions = []
     for index, qa in enumerate(_field(sample, "qa", list, name)):
