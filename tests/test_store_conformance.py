@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -21,10 +22,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from filelock import FileLock
 
 import astrocyte
-from astrocyte.errors import ConfigError, DataDirLocked, ValidationError
+from astrocyte.errors import ConfigError, DataDirLocked, ProviderUnavailable, ValidationError
 from astrocyte.stores.base import Condition, MemoryStore, RecordFilter, Scored, StoredRecord
+from astrocyte.stores.chroma_process import CHROMA_PROCESS
 from astrocyte.stores.chroma_vectors import ChromaVectors
 from astrocyte.stores.embedded import EmbeddedStore
 from astrocyte.stores.memory import InMemoryStore
@@ -80,20 +83,26 @@ def ids_of(hits: Sequence[Scored] | Sequence[MemoryRecord]) -> list[str]:
 
 
 def open_embedded(
-    path: Path, identity: str = "test-embedder", dimensions: int = DIM, **options: float
+    path: Path, identity: str = "test-embedder", dimensions: int = DIM, **options: float | bool
 ) -> EmbeddedStore:
     return EmbeddedStore(path, embedder_identity=identity, dimensions=dimensions, **options)
 
 
-@pytest.fixture(params=["memory", "embedded", "embedded-chroma-search"])
+EMBEDDED_OPTIONS = {
+    "embedded": {},
+    "embedded-chroma-search": {"exact_search_bank_mb": 0.0},
+    "embedded-in-process": {"vector_process": False},
+}
+
+
+@pytest.fixture(params=["memory", *EMBEDDED_OPTIONS])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MemoryStore]:
-    """The embedded store twice: small banks searched exactly in memory (the default), and every bank searched in
-    Chroma's index (`exact_search_bank_mb=0`), as banks too big to hold are."""
+    """The embedded store three times: small banks searched exactly in memory (the default), every bank searched
+    in Chroma's index (`exact_search_bank_mb=0`), as banks too big to hold are, and Chroma in this process."""
     if request.param == "memory":
         instance: MemoryStore = InMemoryStore()
     else:
-        chroma_only = {"exact_search_bank_mb": 0.0} if request.param == "embedded-chroma-search" else {}
-        instance = open_embedded(tmp_path / "data", **chroma_only)
+        instance = open_embedded(tmp_path / "data", **EMBEDDED_OPTIONS[request.param])
     yield instance
     instance.close()
 
@@ -512,15 +521,15 @@ def _records_in_the_file_alone(database: Path, copy: Path) -> int:
 
 def test_vector_writes_lost_in_a_crash_are_replayed_on_reopening(tmp_path: Path) -> None:
     path = tmp_path / "data"
-    store = open_embedded(path)
+    store = open_embedded(path, vector_process=False)  # Chroma in this process, so that it can be made to fail
     store.upsert([stored("kept", vector=unit(1))])
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ChromaVectors, "apply", _crash)
-        with pytest.raises(RuntimeError, match="crash"):
-            store.upsert([stored("late", vector=unit(2))])
-        with pytest.raises(RuntimeError, match="crash"):
-            store.delete(BANK, ["kept"])
+        store.upsert([stored("late", vector=unit(2))])  # acknowledged: records and vectors are in SQLite
+        store.delete(BANK, ["kept"])
         assert ids_of(store.get(BANK, ["kept", "late"])) == ["late"]
+        with pytest.raises(RuntimeError, match="crash"):
+            store.search_vectors(BANK, unit(1)[None], 5, ANY)
         store.close()
 
     with open_embedded(path) as reopened:
@@ -529,14 +538,58 @@ def test_vector_writes_lost_in_a_crash_are_replayed_on_reopening(tmp_path: Path)
 
 
 def test_a_failed_vector_write_is_retried_by_the_next_search(tmp_path: Path) -> None:
-    with open_embedded(tmp_path / "data") as store:
+    with open_embedded(tmp_path / "data", vector_process=False) as store:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(ChromaVectors, "apply", _crash)
-            with pytest.raises(RuntimeError, match="crash"):
-                store.upsert([stored("late", vector=unit(2), tags=["t"])])
+            store.upsert([stored("late", vector=unit(2), tags=["t"])])
 
         [hits] = store.search_vectors(BANK, unit(2)[None], 5, RecordFilter(tags_all=frozenset({"t"})))
         assert ids_of(hits) == ["late"]
+
+
+def test_vector_writes_survive_the_chroma_worker_being_killed_mid_apply(tmp_path: Path) -> None:
+    """Chroma's worker process dies (here: SIGKILL) while it applies a batch: the batch was acknowledged, so the
+    next search starts a new worker, which reopens the store and applies the outbox again."""
+    with open_embedded(tmp_path / "data", vector_batch=500) as store:
+        store.upsert([stored(f"m{number}", vector=unit(number)) for number in range(10)])
+        assert len(store.search_vectors(BANK, unit(0)[None], 50, ANY)[0]) == 10
+        worker = CHROMA_PROCESS.pid
+        store.upsert([stored(f"m{number}", vector=unit(number)) for number in range(10, 510)])
+        os.kill(worker, signal.SIGKILL)
+
+        [hits] = store.search_vectors(BANK, unit(3)[None], 600, ANY)
+        assert CHROMA_PROCESS.pid not in (None, worker)
+        assert len(hits) == 510 and hits[0].id == "m3"
+
+
+def test_chroma_failing_to_open_is_raised_by_the_store_and_leaves_the_dir_unlocked(tmp_path: Path) -> None:
+    path = tmp_path / "data"
+    path.mkdir()
+    (path / "chroma").write_text("not a directory")
+    with pytest.raises(ProviderUnavailable, match=r"chromadb could not open .*chroma \(.*directory"):
+        open_embedded(path)
+    with FileLock(path / "astrocyte.lock", timeout=0):  # released by the store that failed to open
+        pass
+
+
+def test_the_process_running_the_store_does_not_import_chromadb(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        """
+        import sys
+        import numpy as np
+        from astrocyte.stores.base import RecordFilter
+        from astrocyte.stores.embedded import EmbeddedStore
+        with EmbeddedStore(sys.argv[1], embedder_identity="test", dimensions=3) as store:
+            print(store.search_vectors("b", np.ones((1, 3)), 5, RecordFilter()), "chromadb" in sys.modules)
+        """
+    )
+    source_root = str(Path(astrocyte.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": source_root}
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "data")], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[[]]", "False"]
 
 
 def _crash(self: ChromaVectors, ops: object) -> None:

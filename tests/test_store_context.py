@@ -134,8 +134,9 @@ def test_chroma_holds_the_last_vector_written_for_an_id(tmp_path: Path, batch: i
     def put(store: EmbeddedStore, memory_id: str, vector: np.ndarray) -> None:
         store.upsert([StoredRecord(stored(memory_id, ["t"]).record, vector, ["t"])])
 
+    # Chroma in this process, so that its collection can be made to fail.
     options = {"embedder_identity": "test", "dimensions": DIM, "exact_search_bank_mb": 0, "vector_batch": batch}
-    with EmbeddedStore(tmp_path / "data", **options) as store:
+    with EmbeddedStore(tmp_path / "data", vector_process=False, **options) as store:
         put(store, "a", first)
         put(store, "a", second)
         put(store, "b", first)
@@ -144,20 +145,17 @@ def test_chroma_holds_the_last_vector_written_for_an_id(tmp_path: Path, batch: i
         assert top(store, third) == ("a", 1.0)
         assert top(store, first) == ("b", 1.0)
         with pytest.MonkeyPatch.context() as patch:
-            real_upsert = store._vectors._collection(BANK).__class__.upsert
+            collection = store._vectors._vectors._collection(BANK).__class__
+            real_upsert = collection.upsert
 
             def upsert_then_fail(collection: object, **arguments: object) -> None:
                 real_upsert(collection, **arguments)
                 raise RuntimeError("chroma failed after writing")
 
-            patch.setattr(store._vectors._collection(BANK).__class__, "upsert", upsert_then_fail)
-            if batch == 1:
-                with pytest.raises(RuntimeError, match="after writing"):
-                    put(store, "c", second)
-            else:
-                put(store, "c", second)
-                with pytest.raises(RuntimeError, match="after writing"):
-                    store.flush()
+            patch.setattr(collection, "upsert", upsert_then_fail)
+            put(store, "c", second)  # acknowledged: the record and its vector are in SQLite
+            with pytest.raises(RuntimeError, match="after writing"):
+                store.flush()
         assert top(store, second) == ("c", 1.0)
         assert sorted(hit.id for hit in store.search_vectors(BANK, second[None], 10, ANY)[0]) == ["a", "b", "c"]
 

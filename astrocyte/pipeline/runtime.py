@@ -115,4 +115,5 @@ def _open_store(config: AstrocyteConfig, embedder: Embedder) -> MemoryStore:
         vector_batch=config.store.vector_batch,
         exact_search_bank_mb=config.store.exact_search_bank_mb,
         exact_search_total_mb=config.store.exact_search_total_mb,
+        vector_process=config.store.vector_process,
     )

@@ -59,6 +59,14 @@ class Scored(NamedTuple):
     score: float
 
 
+class VectorOp(NamedTuple):
+    """Put `vector` under `memory_id` in the bank's vector index, or delete it when `vector` is None."""
+
+    bank_id: str
+    memory_id: str
+    vector: np.ndarray | None
+
+
 @dataclass(frozen=True, slots=True)
 class StoredRecord:
     """A record as the pipeline hands it to a store: the record, its unit vector and its index terms."""

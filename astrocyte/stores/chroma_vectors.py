@@ -14,7 +14,6 @@ import hashlib
 import itertools
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 import chromadb
 import numpy as np
@@ -22,16 +21,9 @@ from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings
 from chromadb.errors import NotFoundError
 
-from astrocyte.stores.base import Scored
+from astrocyte.errors import ProviderUnavailable
+from astrocyte.stores.base import Scored, VectorOp
 from astrocyte.stores.exact_vectors import ExactVectors, cosine, unit
-
-
-class VectorOp(NamedTuple):
-    """Put `vector` under `memory_id` in the bank's collection, or delete it when `vector` is None."""
-
-    bank_id: str
-    memory_id: str
-    vector: np.ndarray | None
 
 
 class ChromaVectors:
@@ -41,7 +33,13 @@ class ChromaVectors:
     """
 
     def __init__(self, path: Path, exact: ExactVectors | None = None) -> None:
-        self._client = chromadb.PersistentClient(path=str(path), settings=Settings(anonymized_telemetry=False))
+        try:
+            self._client = chromadb.PersistentClient(path=str(path), settings=Settings(anonymized_telemetry=False))
+        except Exception as exc:
+            raise ProviderUnavailable(
+                f"chromadb could not open {path} ({type(exc).__name__}: {exc}); it must be a directory this process "
+                "can write, holding only what chromadb put there"
+            ) from exc
         self._collections: dict[str, Collection] = {}
         self._batch_size = self._client.get_max_batch_size()
         self._exact = exact or ExactVectors(bank_bytes=0, total_bytes=0)

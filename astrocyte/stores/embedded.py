@@ -7,12 +7,14 @@
 
 The directory holds `records.sqlite3` (the source of truth), `chroma/` (vectors only) and `astrocyte.lock`,
 held while the store is open so that a second process fails fast instead of corrupting the data. A write
-commits the records together with an outbox of vector operations in one SQLite transaction, then applies the
+commits the records together with an outbox of vector operations in one SQLite transaction, then sends the
 outbox to Chroma once `vector_batch` operations are pending, before any vector search, and on close: Chroma
-pays a fixed cost per call, so writes made one at a time are applied in batches. Whatever a crash left in the
-outbox is applied when the store is next opened. Banks whose vectors take at most `exact_search_bank_mb` are
-also held in memory once searched, and searched exactly there (`exact_vectors.py`): faster than Chroma's index
-for small banks.
+pays a fixed cost per call, so writes made one at a time are applied in batches. Chroma runs in a worker
+process (`chroma_process.py`) unless `vector_process` is False, so a batch is applied there while this process
+goes on; what it applied leaves the outbox once it answers, and a search waits for it. Whatever a crash left in
+the outbox is applied when the store is next opened. Banks whose vectors take at most `exact_search_bank_mb`
+are also held in memory once searched, and searched exactly there (`exact_vectors.py`): faster than Chroma's
+index for small banks.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from concurrent.futures import Future
 from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
@@ -28,9 +31,8 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from astrocyte.errors import ConfigError, DataDirLocked, ValidationError
-from astrocyte.stores.base import MemoryStore, RecordFilter, Scored, StoredRecord
-from astrocyte.stores.chroma_vectors import ChromaVectors, VectorOp
-from astrocyte.stores.exact_vectors import ExactVectors
+from astrocyte.stores.base import MemoryStore, RecordFilter, Scored, StoredRecord, VectorOp
+from astrocyte.stores.chroma_process import InProcessVectors, ProcessVectors, VectorIndex
 from astrocyte.stores.sqlite_index import SqliteIndex
 from astrocyte.types import BankInfo, MemoryRecord
 
@@ -53,13 +55,12 @@ class EmbeddedStore(MemoryStore):
         vector_batch: int = 1,
         exact_search_bank_mb: float = 8.0,
         exact_search_total_mb: float = 128.0,
+        vector_process: bool = True,
     ) -> None:
         self.path = Path(path).expanduser()
         self.dimensions = dimensions
         self._lock = threading.RLock()
-        """Serialises SQLite; taken before `_vectors_lock` when both are needed."""
-        self._vectors_lock = threading.RLock()
-        """Serialises Chroma, so a vector search runs while another thread searches SQLite."""
+        """Serialises SQLite and the outbox; vector searches go to Chroma without it."""
         self._vector_batch = vector_batch
         self._pending: set[tuple[str, str]] = set()
         """(bank, id) of upserts committed to SQLite whose vectors wait in the outbox."""
@@ -68,6 +69,8 @@ class EmbeddedStore(MemoryStore):
         self._owed = True
         """The outbox may hold operations this process did not queue: left by a crash, or by an apply that failed
         part way. They are read back from SQLite then."""
+        self._in_flight: tuple[Future[None], int] | None = None
+        """An apply sent to Chroma and not yet answered, and the last outbox row it covers."""
         self.path.mkdir(parents=True, exist_ok=True)
         with ExitStack() as undo:
             self._file_lock = _lock_data_dir(self.path, lock_timeout)
@@ -75,8 +78,9 @@ class EmbeddedStore(MemoryStore):
             self._index = SqliteIndex(self.path / "records.sqlite3")
             undo.callback(self._index.close)
             self._check_embedder(embedder_identity, dimensions)
-            exact = ExactVectors(bank_bytes=_bytes(exact_search_bank_mb), total_bytes=_bytes(exact_search_total_mb))
-            self._vectors = ChromaVectors(self.path / "chroma", exact)
+            limits = {"bank_bytes": _bytes(exact_search_bank_mb), "total_bytes": _bytes(exact_search_total_mb)}
+            vectors = ProcessVectors if vector_process else InProcessVectors
+            self._vectors: VectorIndex = vectors(self.path / "chroma", **limits)
             undo.callback(self._vectors.close)
             self._apply_vector_outbox()
             self._resources = undo.pop_all()
@@ -104,7 +108,7 @@ class EmbeddedStore(MemoryStore):
             ]
             self._pending.update((stored.record.bank_id, stored.record.id) for stored in records)
             if len(self._pending) >= self._vector_batch:
-                self._apply_vector_outbox()
+                self._send_vector_outbox()
 
     def flush(self) -> None:
         """Apply the vector operations still waiting in the outbox now."""
@@ -128,7 +132,7 @@ class EmbeddedStore(MemoryStore):
         with self._lock:
             deleted = self._index.remove(bank_id, ids)
             self._queued += [VectorOp(bank_id, memory_id, None) for memory_id in deleted]
-            self._apply_vector_outbox()
+            self._send_vector_outbox()
         return deleted
 
     def search_vectors(self, bank_id: str, vectors: np.ndarray, k: int, where: RecordFilter) -> list[list[Scored]]:
@@ -139,21 +143,23 @@ class EmbeddedStore(MemoryStore):
         # Vectors still waiting in the outbox (batched, or owed by a failed apply) are written first when the search
         # could reach them, so a search sees every write committed before it began.
         if where.is_empty:
-            if self._pending or self._owed:
+            if self._pending or self._owed or self._in_flight:
                 self._apply_vector_outbox()
-            with self._vectors_lock:
-                return self._vectors.query(bank_id, vectors, k)
+            return self._vectors.query(bank_id, vectors, k)
         with self._lock:
             allowed = self._index.matching_ids(bank_id, where)
-            reachable = self._owed or not self._pending.isdisjoint((bank_id, memory_id) for memory_id in allowed)
+            reachable = (
+                self._owed
+                or self._in_flight
+                or not self._pending.isdisjoint((bank_id, memory_id) for memory_id in allowed)
+            )
         if not allowed:
             return [[] for _ in vectors]
         if reachable:
             self._apply_vector_outbox()
-        with self._vectors_lock:
-            if len(allowed) <= _EXACT_SEARCH_LIMIT:
-                return self._vectors.exact(bank_id, vectors, k, allowed)
-            return self._vectors.query(bank_id, vectors, k, allowed)
+        if len(allowed) <= _EXACT_SEARCH_LIMIT:
+            return self._vectors.exact(bank_id, vectors, k, allowed)
+        return self._vectors.query(bank_id, vectors, k, allowed)
 
     def vectors_in_memory(self, bank_id: str) -> bool:
         """Whether `bank_id` is held in memory for exact search (known once it has been searched)."""
@@ -183,9 +189,9 @@ class EmbeddedStore(MemoryStore):
     def close(self) -> None:
         """Apply waiting vector writes (what fails stays in the outbox for the next open) and release the data
         directory; idempotent."""
-        with self._lock, self._vectors_lock:
+        with self._lock:
             try:
-                if self._pending or self._owed:
+                if self._pending or self._owed or self._in_flight:
                     self._apply_vector_outbox()
             except Exception:
                 log.warning(
@@ -193,6 +199,7 @@ class EmbeddedStore(MemoryStore):
                 )
             finally:
                 self._pending.clear()
+                self._in_flight = None
                 self._resources.close()
 
     def _check_embedder(self, identity: str, dimensions: int) -> None:
@@ -204,15 +211,39 @@ class EmbeddedStore(MemoryStore):
             )
 
     def _apply_vector_outbox(self) -> None:
-        with self._lock, self._vectors_lock:
+        """Send what the outbox holds and wait until Chroma has applied all of it; raises what the apply raised."""
+        with self._lock:
+            self._send_vector_outbox()
+            self._settle_vector_outbox()
+
+    def _send_vector_outbox(self) -> None:
+        """Send what the outbox holds to Chroma, once the apply in flight (if any) is answered. If that apply
+        failed, everything still in the outbox is sent again: a batch written meanwhile carries it."""
+        with self._lock:
+            try:
+                self._settle_vector_outbox()
+            except Exception as exc:
+                log.warning("applying vector writes to %s failed (%s); sending them again", self.path, exc)
             ops = self._index.pending_vector_ops() if self._owed else self._queued
-            self._owed = True
+            self._owed = True  # until the ops are handed over: if that raises, they are read back from SQLite
             if ops:
-                self._vectors.apply(ops)
-                self._index.clear_vector_ops()
+                self._in_flight = (self._vectors.apply(ops), self._index.last_vector_op())
             self._queued = []
             self._pending.clear()
             self._owed = False
+
+    def _settle_vector_outbox(self) -> None:
+        """Wait for the apply in flight; empty the outbox of what it applied, or mark the outbox owed if it failed."""
+        if self._in_flight is None:
+            return
+        applied, through = self._in_flight
+        self._in_flight = None
+        try:
+            applied.result()
+        except BaseException:
+            self._owed = True
+            raise
+        self._index.clear_vector_ops(through)
 
 
 def _bytes(megabytes: float) -> int:

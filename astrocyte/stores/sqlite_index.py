@@ -2,8 +2,9 @@
 
     index = SqliteIndex(Path("data/records.sqlite3"))
     index.write(stored_records)              # records, keywords, entities and vector ops: one transaction
-    vectors.apply(index.pending_vector_ops())
-    index.clear_vector_ops()
+    through = index.last_vector_op()
+    vectors.apply(index.pending_vector_ops()).result()
+    index.clear_vector_ops(through)
 
 SQLite is the source of truth. Each bank has its own FTS5 table, so BM25 statistics are per bank as in the
 in-memory store, with two columns: a memory's own terms and its context terms, weighted at query time. Terms
@@ -26,8 +27,15 @@ from pathlib import Path
 import numpy as np
 
 from astrocyte.errors import ValidationError
-from astrocyte.stores.base import FILTER_OPS, Condition, RecordFilter, Scored, StoredRecord, without_common_terms
-from astrocyte.stores.chroma_vectors import VectorOp
+from astrocyte.stores.base import (
+    FILTER_OPS,
+    Condition,
+    RecordFilter,
+    Scored,
+    StoredRecord,
+    VectorOp,
+    without_common_terms,
+)
 from astrocyte.stores.wal_checkpoints import BACKSTOP_PAGES, WalCheckpoints
 from astrocyte.text import fingerprint
 from astrocyte.types import BankInfo, MemoryRecord, MetadataValue
@@ -248,13 +256,17 @@ class SqliteIndex:
             for op, bank_id, memory_id, vector in rows
         ]
 
-    def clear_vector_ops(self) -> None:
-        """Empty the outbox, once every op in it is applied."""
+    def last_vector_op(self) -> int:
+        """The position of the newest op in the outbox (0 when it is empty), for `clear_vector_ops`."""
+        return self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM vector_outbox").fetchone()[0]
+
+    def clear_vector_ops(self, through: int) -> None:
+        """Remove the ops up to position `through` from the outbox, once they are applied."""
         # Without zeroing what is deleted (`secure_delete`, on in some SQLite builds): these vectors are in Chroma
         # now, and zeroing them would write every outbox page a second time, as much as the rows took to write.
         self._db.execute("PRAGMA secure_delete = OFF")
         try:
-            self._db.execute("DELETE FROM vector_outbox")
+            self._db.execute("DELETE FROM vector_outbox WHERE seq <= ?", (through,))
         finally:
             self._db.execute(f"PRAGMA secure_delete = {self._secure_delete}")
 

@@ -284,15 +284,19 @@ def _speed(results: Sequence[SpeedResult]) -> list[str]:
                 f"{mine.p95 / base.p95:.2f} |"
             )
     shares = [
-        f"{size:,}: {ours[size].parts['in chromadb'].get('batched_share', 0):.0%} of batched retain time, "
-        f"{ours[size].parts['in chromadb'].get('single_share', 0):.0%} of one-by-one"
+        f"{size:,}: {ours[size].parts['waiting for chromadb'].get('batched_share', 0):.0%} of batched retain time, "
+        f"{ours[size].parts['waiting for chromadb'].get('single_share', 0):.0%} of one-by-one"
         for size in sorted(ours)
-        if ours[size].parts.get("in chromadb")
+        if ours[size].parts.get("waiting for chromadb")
     ]
     if shares:
-        lines += ["", "Time Astrocyte's retain spends inside chromadb (the rest is the pipeline, SQLite and policy): "]
+        lines += [
+            "",
+            "Time Astrocyte's retain spends waiting for chromadb to apply vector writes (its worker process applies "
+            "a batch while the next one is prepared; the rest is the pipeline, SQLite and policy):",
+        ]
         lines += [f"- {share}" for share in shares]
-    lines += ["", "Peak RSS (each side in its own process):", ""]
+    lines += ["", "Peak RSS (each side in its own process; Astrocyte's adds that of its chromadb worker):", ""]
     lines += [f"- {result.side}: {result.peak_rss_mb:,.0f} MB" for result in results]
     return [*lines, ""]
 

@@ -198,21 +198,20 @@ class _AstrocyteSide:
         self._loop = asyncio.new_event_loop()
         store = self._brain._runtime.store
         self._store = getattr(store, "inner", store)
-        self._in_chroma = 0.0
+        self._waited = 0.0
         self._time = {"batched": 0.0, "single": 0.0}
         self._chroma = {"batched": 0.0, "single": 0.0}
-        vectors = getattr(self._store, "_vectors", None)
-        if vectors is not None:
-            apply = vectors.apply
+        settle = getattr(self._store, "_settle_vector_outbox", None)
+        if settle is not None:
 
-            def timed_apply(ops: Any) -> None:
+            def timed_settle() -> None:
                 started = time.perf_counter()
                 try:
-                    apply(ops)
+                    settle()
                 finally:
-                    self._in_chroma += time.perf_counter() - started
+                    self._waited += time.perf_counter() - started
 
-            vectors.apply = timed_apply
+            self._store._settle_vector_outbox = timed_settle
 
     def retain_batch(self, turns: list[_Turn]) -> float:
         items = [_item(turn) for turn in turns]
@@ -228,12 +227,12 @@ class _AstrocyteSide:
         return self._timed(mode, lambda: self._store.flush() if hasattr(self._store, "flush") else None)
 
     def _timed(self, mode: str, operation: Callable[[], object]) -> float:
-        chroma = self._in_chroma
+        waited = self._waited
         started = time.perf_counter()
         operation()
         took = time.perf_counter() - started
         self._time[mode] += took
-        self._chroma[mode] += self._in_chroma - chroma
+        self._chroma[mode] += self._waited - waited
         return took
 
     def warm_up(self, questions: list[str]) -> None:
@@ -246,11 +245,11 @@ class _AstrocyteSide:
         return (time.perf_counter() - started) * 1000
 
     def parts(self, singles: int) -> dict[str, dict[str, float]]:
-        """The share of retain time spent inside chromadb (applying the vector outbox)."""
+        """The share of retain time spent waiting for Chroma to apply the vector outbox."""
         shares = {f"{mode}_share": self._chroma[mode] / self._time[mode] for mode in self._time if self._time[mode]}
         self._time = {"batched": 0.0, "single": 0.0}
         self._chroma = {"batched": 0.0, "single": 0.0}
-        return {"in chromadb": shares}
+        return {"waiting for chromadb": shares}
 
     def close(self) -> None:
         self._brain.close()
@@ -369,15 +368,23 @@ class _FloorSide:
 
 
 def _peak_rss_mb() -> float:
-    """This process's peak resident memory. On Linux from VmHWM, since ru_maxrss carries the parent's peak over
-    into a process it spawns, and the speed runs are spawned by a bench that may have grown large before them."""
+    """The peak resident memory of this process plus that of each process it started and still runs (Chroma's
+    worker). On Linux from VmHWM, since ru_maxrss carries the parent's peak over into a process it spawns, and
+    the speed runs are spawned by a bench that may have grown large before them."""
     try:
-        with open("/proc/self/status") as status:
-            kilobytes = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
-        return int(kilobytes) / 1024
+        return sum(_vm_hwm_mb(process) for process in ["self", *_children()])
     except (OSError, StopIteration):
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes on macOS, kilobytes elsewhere
+
+
+def _vm_hwm_mb(process: str) -> float:
+    with open(f"/proc/{process}/status") as status:
+        return int(next(line.split()[1] for line in status if line.startswith("VmHWM:"))) / 1024
+
+
+def _children() -> list[str]:
+    return [child for task in Path("/proc/self/task").iterdir() for child in (task / "children").read_text().split()]
 
 
 def _hex(term: str) -> str:
