@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -22,12 +21,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from filelock import FileLock
 
 import astrocyte
-from astrocyte.errors import ConfigError, DataDirLocked, ProviderUnavailable, ValidationError
+from astrocyte.errors import ConfigError, DataDirLocked, ValidationError
 from astrocyte.stores.base import Condition, MemoryStore, RecordFilter, Scored, StoredRecord
-from astrocyte.stores.chroma_process import CHROMA_PROCESS
 from astrocyte.stores.chroma_vectors import ChromaVectors
 from astrocyte.stores.embedded import EmbeddedStore
 from astrocyte.stores.memory import InMemoryStore
@@ -545,51 +542,6 @@ def test_a_failed_vector_write_is_retried_by_the_next_search(tmp_path: Path) -> 
 
         [hits] = store.search_vectors(BANK, unit(2)[None], 5, RecordFilter(tags_all=frozenset({"t"})))
         assert ids_of(hits) == ["late"]
-
-
-def test_vector_writes_survive_the_chroma_worker_being_killed_mid_apply(tmp_path: Path) -> None:
-    """Chroma's worker process dies (here: SIGKILL) while it applies a batch: the batch was acknowledged, so the
-    next search starts a new worker, which reopens the store and applies the outbox again."""
-    with open_embedded(tmp_path / "data", vector_batch=500) as store:
-        store.upsert([stored(f"m{number}", vector=unit(number)) for number in range(10)])
-        assert len(store.search_vectors(BANK, unit(0)[None], 50, ANY)[0]) == 10
-        worker = CHROMA_PROCESS.pid
-        store.upsert([stored(f"m{number}", vector=unit(number)) for number in range(10, 510)])
-        os.kill(worker, signal.SIGKILL)
-
-        [hits] = store.search_vectors(BANK, unit(3)[None], 600, ANY)
-        assert CHROMA_PROCESS.pid not in (None, worker)
-        assert len(hits) == 510 and hits[0].id == "m3"
-
-
-def test_chroma_failing_to_open_is_raised_by_the_store_and_leaves_the_dir_unlocked(tmp_path: Path) -> None:
-    path = tmp_path / "data"
-    path.mkdir()
-    (path / "chroma").write_text("not a directory")
-    with pytest.raises(ProviderUnavailable, match=r"chromadb could not open .*chroma \(.*directory"):
-        open_embedded(path)
-    with FileLock(path / "astrocyte.lock", timeout=0):  # released by the store that failed to open
-        pass
-
-
-def test_the_process_running_the_store_does_not_import_chromadb(tmp_path: Path) -> None:
-    script = textwrap.dedent(
-        """
-        import sys
-        import numpy as np
-        from astrocyte.stores.base import RecordFilter
-        from astrocyte.stores.embedded import EmbeddedStore
-        with EmbeddedStore(sys.argv[1], embedder_identity="test", dimensions=3) as store:
-            print(store.search_vectors("b", np.ones((1, 3)), 5, RecordFilter()), "chromadb" in sys.modules)
-        """
-    )
-    source_root = str(Path(astrocyte.__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": source_root}
-    result = subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path / "data")], capture_output=True, text=True, env=env, timeout=120
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["[[]]", "False"]
 
 
 def _crash(self: ChromaVectors, ops: object) -> None:

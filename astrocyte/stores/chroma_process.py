@@ -18,6 +18,7 @@ with Chroma in this process (`store.vector_process: false`).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import itertools
 import os
 import pickle
@@ -100,11 +101,8 @@ class _Worker:
 
     def stop(self) -> None:
         """Close the worker's stdin, so it closes Chroma and exits, and wait for it."""
-        with self._write_lock:
-            try:
-                self.process.stdin.close()
-            except OSError:
-                pass
+        with self._write_lock, contextlib.suppress(OSError):
+            self.process.stdin.close()
         try:
             self.process.wait(timeout=60)
         except subprocess.TimeoutExpired:
@@ -171,10 +169,8 @@ class ChromaProcess:
             self._opened.pop(store, None)
             running = self._worker is not None and self._worker.alive and self._pid == os.getpid()
         if running:
-            try:
+            with contextlib.suppress(ProviderUnavailable):  # if the worker died, nothing of the store is open
                 self.submit(store, "close", ()).result()
-            except ProviderUnavailable:
-                pass  # the worker died: nothing of the store is open in it any more
 
     def submit(self, store: int, method: str, arguments: tuple) -> Future[Any]:
         """Send one request; the Future holds the reply, or the error raised in the worker or by its death."""
