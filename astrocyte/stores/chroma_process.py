@@ -134,7 +134,7 @@ class _Worker:
     def _gone(self) -> ProviderUnavailable:
         return ProviderUnavailable(
             f"Chroma's worker process (pid {self.process.pid}) exited with code {self.process.poll()}; vector writes "
-            "not yet applied stay in the store's outbox and are applied by a new worker at the next search"
+            "not yet applied stay in the store's outbox, and a new worker applies them with the next batch or search"
         )
 
 
