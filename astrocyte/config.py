@@ -50,8 +50,8 @@ class StoreConfig(_Section):
     vector_process: bool = True
     """Embedded store: run Chroma in one worker process shared by this process's stores, so that its inserts
     (which hold the GIL throughout) overlap the rest of the work; batched retain at 50,000 memories went from
-    ~2,900/s to ~3,500/s (see BENCHMARKS.md). False keeps Chroma in this process: no second process, ~100 MB less
-    memory, and a search ~0.1 ms faster."""
+    2,884-2,903/s to 3,296-3,552/s (see BENCHMARKS.md). False keeps Chroma in this process: no second process,
+    ~80 MB less peak memory in the bench, and a recall 0.05-0.36 ms faster."""
 
 
 class EmbedderConfig(_Section):
