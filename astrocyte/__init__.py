@@ -8,11 +8,12 @@ print(brain.sync.recall("Where does Alice live?", bank_id="people").hits[0].reco
 """
 
 from astrocyte.api import Astrocyte, SyncAstrocyte
-from astrocyte.cards import AgentMemory, CardResolver
+from astrocyte.cards import CardResolver
 from astrocyte.config import AstrocyteConfig, load_config
 from astrocyte.errors import (
     AccessDenied,
     AstrocyteError,
+    CircuitOpen,
     ConfigError,
     DataDirLocked,
     LegalHoldActive,
@@ -23,7 +24,7 @@ from astrocyte.errors import (
     ValidationError,
 )
 from astrocyte.hooks import HookCall
-from astrocyte.scoped import ScopedMemory
+from astrocyte.scoped import AgentMemory, ScopedMemory
 from astrocyte.types import (
     BankInfo,
     Context,
@@ -44,6 +45,7 @@ __all__ = [
     "AstrocyteError",
     "BankInfo",
     "CardResolver",
+    "CircuitOpen",
     "ConfigError",
     "Context",
     "DataDirLocked",

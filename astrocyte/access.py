@@ -29,11 +29,20 @@ from astrocyte.types import Context
 class AccessPolicy:
     def __init__(self, config: AccessConfig, agents: Mapping[str, AgentConfig]) -> None:
         self.enabled = config.enabled
+        self._agents = dict(agents)
         self._grants = list(config.grants) + [_agent_grant(name, agent) for name, agent in agents.items()]
 
     def add_grants(self, grants: Iterable[Grant]) -> None:
         """Honour more grants from now on (an agent card's binding adds the grants it maps to)."""
         self._grants.extend(grant for grant in dict.fromkeys(grants) if grant not in self._grants)
+
+    def default_bank(self, context: Context | None) -> str | None:
+        """The `default_bank` of the known agent making the call (`agents.<name>`), used when it names no bank."""
+        principal = context.principal if context else None
+        if principal is None or not principal.startswith("agent:"):
+            return None
+        agent = self._agents.get(principal.removeprefix("agent:"))
+        return agent.default_bank if agent else None
 
     def check(self, context: Context | None, bank_id: str, permission: Permission) -> None:
         if not self.enabled:

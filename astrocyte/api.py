@@ -14,7 +14,8 @@ import asyncio
 import builtins
 import dataclasses
 import logging
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,25 +23,24 @@ from opentelemetry.metrics import MeterProvider
 from opentelemetry.trace import TracerProvider
 from pydantic import ValidationError as PydanticValidationError
 
-from astrocyte.cards import AgentMemory, CardResolver, CardSource
+from astrocyte import _inputs as inputs
+from astrocyte._core.forget import forget, select_for_forget
+from astrocyte._core.recall import recall
+from astrocyte._core.reflect import reflect
+from astrocyte._core.retain import make_request, retain_batch
+from astrocyte._core.runtime import build_runtime
+from astrocyte._core.transfer import Progress, export_bank, import_bank
+from astrocyte._requests import RecallRequest, RecordFilter, RetainRequest
+from astrocyte.cards import CardResolver, CardSource
 from astrocyte.config import AstrocyteConfig, load_config
 from astrocyte.errors import AccessDenied, ProviderUnavailable, ValidationError
 from astrocyte.hooks import Hook, HookCall, Hooks
 from astrocyte.mip import MipRouter
-from astrocyte.pipeline import inputs
-from astrocyte.pipeline.forget import forget, select_for_forget
-from astrocyte.pipeline.recall import RecallRequest, recall
-from astrocyte.pipeline.reflect import reflect
-from astrocyte.pipeline.retain import RetainRequest, make_request, retain_batch
-from astrocyte.pipeline.runtime import open_runtime
-from astrocyte.pipeline.transfer import Progress, export_bank, import_bank
-from astrocyte.policy.audit import AuditLog
+from astrocyte.models.base import ChatModel, Embedder
 from astrocyte.policy.breaker import CircuitBreaker, is_backend_failure
-from astrocyte.policy.gate import PolicyGate
 from astrocyte.policy.lifecycle import LifecycleReport, expire
-from astrocyte.policy.resilience import Resilience
-from astrocyte.scoped import ScopedMemory
-from astrocyte.stores.base import RecordFilter
+from astrocyte.scoped import AgentMemory, ScopedMemory
+from astrocyte.stores.base import MemoryStore
 from astrocyte.sync import LoopThread
 from astrocyte.telemetry import Telemetry
 from astrocyte.types import (
@@ -70,26 +70,27 @@ class Astrocyte:
         data_dir: str | Path | None = None,
         tracer_provider: TracerProvider | None = None,
         meter_provider: MeterProvider | None = None,
+        store: MemoryStore | None = None,
+        embedder: Embedder | None = None,
+        llm: ChatModel | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
+        """Open the memory `config` describes (a file, a dict, an AstrocyteConfig; default: embedded).
+
+        `store`, `embedder` and `llm` replace the configured backends with objects of your own (they still run
+        behind the circuit breakers and the policy gate); `clock` (returning an aware datetime) replaces the
+        wall clock for everything time-dependent: TTL expiry, breakers, rate limits, quotas, MIP rule windows and
+        relative dates."""
         resolved = config if isinstance(config, AstrocyteConfig) else load_config(_as_source(config))
         if data_dir is not None:
             resolved = resolved.model_copy(update={"data_dir": Path(data_dir)})
-        persistent = resolved.store.kind == "embedded"
         self._telemetry = Telemetry(tracer_provider, meter_provider)
-        self._runtime = open_runtime(resolved, self._telemetry)
-        self.audit = AuditLog(
-            resolved.data_dir / "audit.jsonl" if persistent else None, enabled=resolved.lifecycle.audit
+        self._runtime = build_runtime(
+            resolved, telemetry=self._telemetry, store=store, embedder=embedder, llm=llm, clock=clock
         )
-        self._gate = PolicyGate(resolved, llm=self._runtime.llm, audit=self.audit, telemetry=self._telemetry)
-        if self._gate.router is not None:
-            self._runtime.bank_recall = self._gate.router.rules.recall_for
-        self._resilience = Resilience(
-            resolved.policy.breaker,
-            self._runtime,
-            resolved.data_dir / "outbox.sqlite3" if persistent else None,
-            telemetry=self._telemetry,
-            audit=self.audit,
-        )
+        self.audit = self._runtime.audit
+        self._gate = self._runtime.gate
+        self._resilience = self._runtime.resilience
         self._hooks = Hooks()
         self._loop = LoopThread()
         self.sync = SyncAstrocyte(self, self._loop)
@@ -108,6 +109,11 @@ class Astrocyte:
     def breakers(self) -> dict[str, CircuitBreaker]:
         """The circuit breakers by name (`store`, `embedder`, `llm`), for inspection."""
         return self._resilience.breakers
+
+    @property
+    def queued_writes(self) -> int:
+        """Writes acknowledged as queued while the store was down, not yet replayed into it."""
+        return len(self._resilience.outbox)
 
     @property
     def mip(self) -> MipRouter | None:
@@ -158,6 +164,7 @@ class Astrocyte:
             for item in items:
                 fields = dict(item) if isinstance(item, Mapping) else {"content": item}
                 content, bank = fields.pop("content", None), fields.pop("bank_id", bank_id)
+                bank = bank if bank is not None else self._gate.access.default_bank(context)
                 if fields.get("source") is None and context is not None:
                     fields["source"] = context.principal
                 drafts.append(make_request(self._runtime, content, bank, **fields))
@@ -190,7 +197,7 @@ class Astrocyte:
         """The memories most relevant to `query`, best first, with scores in [0, 1] and a trace."""
         context = _context(context)
         request = self._recall_request(
-            query, bank_id, banks, strategy, max_results, max_tokens, tags, filter, time_range, as_of
+            query, bank_id, banks, strategy, max_results, max_tokens, tags, filter, time_range, as_of, context
         )
         with self._telemetry.operation(
             "recall", banks=",".join(request.banks), principal=_principal(context), strategy=request.strategy
@@ -220,7 +227,7 @@ class Astrocyte:
         context = _context(context)
         if max_tokens is not None:
             inputs.positive_int(max_tokens, "max_tokens", maximum=100_000)
-        request = self._recall_request(query, bank_id, banks, "parallel", 10, None, tags, filter, None, None)
+        request = self._recall_request(query, bank_id, banks, "parallel", 10, None, tags, filter, None, None, context)
         with self._telemetry.operation("reflect", banks=",".join(request.banks), principal=_principal(context)) as span:
             self._gate.admit_read(request.banks, context, "reflect")
             result = self._gate.scrub_reflect(await reflect(self._runtime, request, max_tokens))
@@ -325,7 +332,8 @@ class Astrocyte:
 
     async def run_lifecycle(self) -> LifecycleReport:
         """Expire memories past their TTL (banks under legal hold are kept); also runs on open."""
-        return await expire(self._runtime, self.config.lifecycle, self.audit, self._runtime.clock())
+        runtime = self._runtime
+        return await expire(runtime.store, runtime.write_lock, self.config.lifecycle, self.audit, runtime.clock())
 
     def scoped(
         self, bank_id: str, *, context: Context | None = None, banks: Sequence[str] | None = None
@@ -376,9 +384,7 @@ class Astrocyte:
     def close(self) -> None:
         """Release the data directory and stop the sync loop. Idempotent."""
         self._loop.close()
-        self._resilience.close()
-        self._runtime.searches.shutdown(wait=True)
-        self._runtime.store.close()
+        self._runtime.close()
 
     def __enter__(self) -> Astrocyte:
         return self
@@ -446,12 +452,15 @@ class Astrocyte:
         filter: object,
         time_range: object,
         as_of: object,
+        context: Context | None,
     ) -> RecallRequest:
         if strategy not in _STRATEGIES:
             raise ValidationError(f"strategy: {strategy!r} is not a strategy; use one of {', '.join(_STRATEGIES)}")
         return RecallRequest(
             query=inputs.query(query),
-            banks=inputs.bank_ids(bank_id, banks),
+            banks=inputs.bank_ids(
+                bank_id if bank_id is not None or banks is not None else self._gate.access.default_bank(context), banks
+            ),
             strategy=strategy,  # type: ignore[arg-type]
             max_results=inputs.positive_int(max_results, "max_results", maximum=1000),
             max_tokens=None if max_tokens is None else inputs.positive_int(max_tokens, "max_tokens", maximum=10**6),

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
+from astrocyte import plugins
 from astrocyte.errors import ConfigError
 
 Profile = Literal["minimal", "personal", "support", "coding", "research"]
@@ -29,40 +30,62 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _check_plugin(section: str, field: str, name: str, built_in: tuple[str, ...], group: str, options: dict) -> None:
+    if name in built_in:
+        if options:
+            raise ValueError(f"{section}.options is for plug-ins; {field} {name!r} is built in and takes none")
+        return
+    if not plugins.is_plugin_name(group, name):
+        known = [*built_in, *plugins.installed(group)]
+        raise ValueError(
+            f"{section}.{field}: {name!r} is not one of {', '.join(known)}, nor a plug-in; name a class as "
+            f"'package.module:Class' or an entry point in {group!r}"
+        )
+
+
 class StoreConfig(_Section):
-    kind: Literal["embedded", "memory"] = "embedded"
-    """`embedded`: chromadb + SQLite under data_dir; `memory`: nothing persisted (tests, experiments)."""
+    kind: str = "embedded"
+    """`embedded`: chromadb + SQLite under data_dir; `memory`: nothing persisted (tests, experiments); or a
+    plug-in (`package.module:Class` or an `astrocyte.stores` entry point, see `astrocyte.plugins`)."""
+    options: dict[str, Any] = Field(default_factory=dict)
+    """Keyword arguments for a plug-in store's class."""
     lock_timeout_s: float = Field(default=0.0, ge=0)
     """How long to wait for another process to release data_dir before failing with DataDirLocked."""
     vector_batch: int = Field(default=2000, ge=1)
     """Embedded store: vector writes wait in SQLite's durable outbox until this many are pending (or a vector
-    search or close comes), then go to Chroma in one call. Chroma's cost per call is high, so one-at-a-time
-    retains do not pay it each, and from 10,000 to 50,000 vectors raw chromadb took 4,270/s in calls of 1,000,
-    4,860/s in calls of 2,000 and 5,030/s in calls of 5,000, but calls of 5,000 raised the bench's peak memory
-    by 120 MB (see BENCHMARKS.md). The search after a burst of writes pays for applying them. 1 applies every
-    write at once."""
+    search or close comes), then go to Chroma in one call, because Chroma's cost per call is high. Larger calls
+    are a little faster and use more memory (BENCHMARKS.md). 1 applies every write at once."""
     exact_search_bank_mb: float = Field(default=8.0, ge=0)
     """Embedded store: a bank whose vectors take at most this many MB (5,461 vectors of 384 dimensions) is also
-    held in memory and searched exactly there, faster than Chroma's index up to about this size; at 10,000 vectors
-    exact search was a little slower (see BENCHMARKS.md). 0 searches every bank in Chroma."""
+    held in memory and searched exactly there, which is faster than Chroma's index up to about this size
+    (BENCHMARKS.md). 0 searches every bank in Chroma."""
     exact_search_total_mb: float = Field(default=128.0, ge=0)
     """Embedded store: memory for all banks held for exact search; banks that do not fit are searched in Chroma."""
     vector_process: bool = True
     """Embedded store: run Chroma in one worker process shared by this process's stores, so that its inserts
-    (which hold the GIL throughout) overlap the rest of the work; batched retain at 50,000 memories went from
-    2,884-2,903/s to 3,296-3,552/s (see BENCHMARKS.md). False keeps Chroma in this process: no second process,
-    ~80 MB less peak memory in the bench, and a recall 0.05-0.36 ms faster."""
+    (which hold the GIL throughout) overlap the rest of the work: faster batched retain, at the cost of a second
+    process, more memory and a slightly slower recall (BENCHMARKS.md). False keeps Chroma in this process."""
+
+    @model_validator(mode="after")
+    def _kind_known(self) -> StoreConfig:
+        _check_plugin("store", "kind", self.kind, ("embedded", "memory"), plugins.STORES, self.options)
+        return self
 
 
 class EmbedderConfig(_Section):
-    provider: Literal["offline", "litellm", "sentence-transformers"] = "offline"
+    provider: str = "offline"
+    """`offline`, `litellm`, `sentence-transformers`, or a plug-in (see `astrocyte.plugins`)."""
     model: str | None = None
     dimensions: int | None = Field(default=None, gt=0)
     api_base: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+    """Keyword arguments for a plug-in embedder's class."""
 
     @model_validator(mode="after")
     def _model_named_when_needed(self) -> EmbedderConfig:
-        if self.provider != "offline" and not self.model:
+        built_in = ("offline", "litellm", "sentence-transformers")
+        _check_plugin("embedder", "provider", self.provider, built_in, plugins.EMBEDDERS, self.options)
+        if self.provider in ("litellm", "sentence-transformers") and not self.model:
             raise ValueError(f"embedder.model is required when embedder.provider is {self.provider!r}")
         if self.provider == "litellm" and not self.dimensions:
             raise ValueError("embedder.dimensions is required with litellm (the size of the model's vectors)")
@@ -70,15 +93,19 @@ class EmbedderConfig(_Section):
 
 
 class LLMConfig(_Section):
-    provider: Literal["none", "offline", "litellm"] = "none"
-    """`none`: reflect answers extractively; `offline`: the deterministic offline model; `litellm`: any model."""
+    provider: str = "none"
+    """`none`: reflect answers extractively; `offline`: the deterministic offline model; `litellm`: any model;
+    or a plug-in (see `astrocyte.plugins`)."""
     model: str | None = None
     api_base: str | None = None
     temperature: float = Field(default=0.1, ge=0, le=2)
     max_tokens: int = Field(default=1024, gt=0)
+    options: dict[str, Any] = Field(default_factory=dict)
+    """Keyword arguments for a plug-in chat model's class."""
 
     @model_validator(mode="after")
     def _model_named_when_needed(self) -> LLMConfig:
+        _check_plugin("llm", "provider", self.provider, ("none", "offline", "litellm"), plugins.LLMS, self.options)
         if self.provider == "litellm" and not self.model:
             raise ValueError("llm.model is required when llm.provider is 'litellm'")
         return self
@@ -270,6 +297,7 @@ class AgentConfig(_Section):
     banks: tuple[str, ...] = ()
     permissions: tuple[Permission, ...] = ("read", "write")
     default_bank: str | None = None
+    """Where the agent's retains, recalls and reflects go when it names no bank (it is also granted)."""
 
 
 class AccessConfig(_Section):
@@ -299,8 +327,11 @@ class MipConfig(_Section):
     """A Memory Intent Protocol YAML file; relative paths are taken from the config file's folder."""
 
 
+DEFAULT_BINDINGS = Path("agent_cards") / "bindings.yaml"
+
+
 class CardsConfig(_Section):
-    bindings: Path = Path("agent_cards/bindings.yaml")
+    bindings: Path = DEFAULT_BINDINGS
     """The agent-card bindings file; relative paths are taken from the config file's folder."""
     fetch_timeout_s: float = Field(default=10.0, gt=0)
 

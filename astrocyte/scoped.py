@@ -7,6 +7,10 @@
 
 Writes go to `bank_id`; recall and reflect read `banks` (by default just `bank_id`). Every call carries
 `context`, so the policy layer sees who is asking.
+
+`AgentMemory` is the ScopedMemory an agent card resolves to (what `brain.for_agent(card)` returns): it carries
+the card's context (bound principal, tenant, environment) and adds the binding's MIP hints to every write's
+metadata (the caller's own metadata wins), so Memory Intent Protocol rules can route on them.
 """
 
 from __future__ import annotations
@@ -15,12 +19,11 @@ import builtins
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from astrocyte.errors import ValidationError
+from astrocyte.cards.resolver import Resolution
 from astrocyte.types import Context, ForgetResult, MemoryRecord, RecallResult, ReflectResult, RetainResult
 
 if TYPE_CHECKING:
     from astrocyte.api import Astrocyte
-    from astrocyte.cards import CardSource
 
 
 class ScopedMemory:
@@ -97,42 +100,25 @@ class SyncScopedMemory:
         return self._scoped.brain.sync.run(coroutine)
 
 
-def as_scoped(
-    memory: Astrocyte | ScopedMemory,
-    bank_id: str | None = None,
-    banks: Sequence[str] | None = None,
-    context: Context | Mapping[str, Any] | None = None,
-    *,
-    card: CardSource | None = None,
-    environment: str | None = None,
-    tenant: str | None = None,
-) -> ScopedMemory:
-    """What a framework adapter is handed, made into one ScopedMemory.
+class AgentMemory(ScopedMemory):
+    def __init__(self, brain: Astrocyte, resolution: Resolution) -> None:
+        super().__init__(brain, resolution.bank_id, context=resolution.context, banks=resolution.read_banks)
+        self.resolution = resolution
 
-    A ScopedMemory (or an agent card's resolved handle) is used as it is. An Astrocyte plus an A2A `card` is
-    resolved through `brain.for_agent(card, environment=, tenant=)`; an Astrocyte plus `bank_id` (default: the
-    first of `banks`) is bound with `brain.scoped(...)`."""
-    from astrocyte.api import Astrocyte
+    async def retain(self, content: str, **options: Any) -> RetainResult:
+        options["metadata"] = self._with_hints(options.get("metadata"))
+        return await super().retain(content, **options)
 
-    if isinstance(memory, ScopedMemory):
-        given = [
-            name
-            for name, value in (("bank_id", bank_id), ("banks", banks), ("context", context), ("card", card))
-            if value is not None
+    async def retain_many(self, items: Sequence[str | Mapping[str, Any]]) -> builtins.list[RetainResult]:
+        hinted = [
+            {**item, "metadata": self._with_hints(item.get("metadata"))}
+            if isinstance(item, Mapping)
+            else {"content": item, "metadata": self._with_hints(None)}
+            for item in items
         ]
-        if given:
-            raise ValidationError(
-                f"{', '.join(given)}: a ScopedMemory already carries its banks and caller; "
-                "pass them to brain.scoped(...) or brain.for_agent(...) instead"
-            )
-        return memory
-    if not isinstance(memory, Astrocyte):
-        raise ValidationError(f"memory: must be an Astrocyte or a ScopedMemory, got {type(memory).__name__}")
-    if card is not None:
-        if bank_id is not None or banks is not None or context is not None:
-            raise ValidationError("card: the card's binding names the bank and the caller; drop bank_id/banks/context")
-        return memory.sync.for_agent(card, environment=environment, tenant=tenant)
-    bank = bank_id or (banks[0] if banks else None)
-    if bank is None:
-        raise ValidationError("bank_id: required with an Astrocyte; name the bank, pass `banks`, or pass a `card`")
-    return memory.scoped(bank, context=context, banks=banks)
+        return await super().retain_many(hinted)
+
+    def _with_hints(self, metadata: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+        if not self.resolution.mip:
+            return metadata
+        return {**self.resolution.mip, **(metadata or {})}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,9 +13,8 @@ import pytest
 from joserfc.jwk import ECKey
 from typer.testing import CliRunner
 
-from astrocyte import AccessDenied, Astrocyte, ConfigError, ProviderUnavailable, ValidationError
+from astrocyte import AccessDenied, AgentMemory, Astrocyte, ConfigError, ProviderUnavailable, ValidationError
 from astrocyte.cards import (
-    AgentMemory,
     CardResolver,
     check_signatures,
     fetch_card,
@@ -26,6 +26,7 @@ from astrocyte.cards import (
     public_keys,
     sign_card,
 )
+from astrocyte.cli.app import app
 from astrocyte.cli.cards import cards_app
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cards"
@@ -526,6 +527,13 @@ def test_cards_resolve_prints_the_resolution_and_refuses_with_exit_1(tmp_path: P
         cards_app, ["resolve", str(tmp_path / "stranger.json"), "--bindings", str(AGENT_CARDS / "bindings.yaml")]
     )
     assert refused.exit_code == 1 and "AccessDenied" in refused.output
+    (tmp_path / "astrocyte.yaml").write_text(f"cards: {{bindings: {AGENT_CARDS.resolve() / 'bindings.yaml'}}}\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    config = ["--config", str(tmp_path / "astrocyte.yaml")]
+    with contextlib.chdir(elsewhere):
+        by_config = runner.invoke(app, [*config, "cards", "resolve", str(shipped.resolve()), "--tenant", "acme"])
+    assert by_config.exit_code == 0 and "crew-research/dev/acme" in by_config.output, by_config.output
 
 
 def test_cards_verify_checks_the_signature(tmp_path: Path, signing_key: ECKey) -> None:
@@ -549,18 +557,23 @@ def test_cards_verify_checks_the_signature(tmp_path: Path, signing_key: ECKey) -
         cards_app, ["verify", str(tmp_path / "signed.json"), "--bindings", str(tmp_path / "bindings.yaml")]
     )
     assert by_binding.exit_code == 0, by_binding.output
+    (tmp_path / "astrocyte.yaml").write_text("cards: {bindings: bindings.yaml}\n")
+    by_config = runner.invoke(
+        app, ["--config", str(tmp_path / "astrocyte.yaml"), "cards", "verify", str(tmp_path / "signed.json")]
+    )
+    assert by_config.exit_code == 0 and "valid" in by_config.output, by_config.output
 
 
 def test_adapters_take_a_card_in_place_of_a_bank(tmp_path: Path) -> None:
-    from astrocyte.scoped import as_scoped
+    from astrocyte.adapters import bind_memory
 
     with Astrocyte({"store": {"kind": "memory"}}) as brain:
-        handle = as_scoped(brain, card=Path("agent_cards/llamaindex-librarian.json"), environment="prod", tenant="t1")
+        handle = bind_memory(brain, card=Path("agent_cards/llamaindex-librarian.json"), environment="prod", tenant="t1")
         assert handle.bank_id == "astrocyte.example/llamaindex-librarian/prod/t1"
         assert handle.context.principal == "agent:astrocyte.example/llamaindex-librarian"
         assert handle.banks == (handle.bank_id, "library/prod/t1")
-        assert as_scoped(handle) is handle
+        assert bind_memory(handle) is handle
         with pytest.raises(ValidationError, match="card's binding names the bank"):
-            as_scoped(brain, bank_id="x", card=Path("agent_cards/demo.json"))
+            bind_memory(brain, bank_id="x", card=Path("agent_cards/demo.json"))
         with pytest.raises(ValidationError, match="already carries its banks"):
-            as_scoped(handle, card=Path("agent_cards/demo.json"))
+            bind_memory(handle, card=Path("agent_cards/demo.json"))

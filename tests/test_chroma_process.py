@@ -17,9 +17,12 @@ from filelock import FileLock
 
 import astrocyte
 from astrocyte import Astrocyte
+from astrocyte._core.runtime import open_store
+from astrocyte.config import load_config
 from astrocyte.errors import ProviderUnavailable
 from astrocyte.stores.base import VectorOp
 from astrocyte.stores.chroma_process import CHROMA_PROCESS, InProcessVectors, ProcessVectors
+from astrocyte.testing import OfflineEmbedder
 from tests.test_store_conformance import ANY, BANK, DIM, ids_of, open_embedded, stored, unit
 
 SOURCE_ROOT = str(Path(astrocyte.__file__).resolve().parents[1])
@@ -96,9 +99,10 @@ def test_chroma_failing_to_open_is_raised_by_the_store_and_leaves_the_dir_unlock
 @pytest.mark.parametrize(("in_worker", "handle"), [(True, ProcessVectors), (False, InProcessVectors)])
 def test_store_vector_process_is_read_from_config(tmp_path: Path, in_worker: bool, handle: type) -> None:
     config = {"data_dir": str(tmp_path / "data"), "store": {"vector_process": in_worker}}
-    with Astrocyte(config) as brain:
+    store = open_store(load_config(config), OfflineEmbedder())
+    with Astrocyte(config, store=store) as brain:
         brain.sync.retain("Alice lives in Lyon.", bank_id=BANK)
-        assert isinstance(brain._runtime.store.inner._vectors, handle)
+        assert isinstance(store._vectors, handle)
         assert "Lyon" in brain.sync.recall("Where does Alice live?", bank_id=BANK).hits[0].text
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from itertools import pairwise
 
+from astrocyte._core.chunking import chunk_text
 from astrocyte.config import ChunkingConfig
-from astrocyte.pipeline.chunking import chunk_text
 
 LONG = " ".join(f"Sentence number {i} talks about topic {i}." for i in range(60))
 

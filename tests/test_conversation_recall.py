@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from astrocyte import Astrocyte
+from astrocyte._core.context import Threads, index_terms_of
+from astrocyte._core.dates import DateSpan, asks_when, date_terms, resolve
+from astrocyte._core.entities import heuristic_entities
+from astrocyte._core.rerank import Candidate, Cues, rerank
 from astrocyte.config import ContextConfig
-from astrocyte.pipeline.context import Threads, index_terms_of
-from astrocyte.pipeline.dates import DateSpan, asks_when, date_terms, resolve
-from astrocyte.pipeline.entities import heuristic_entities
-from astrocyte.pipeline.rerank import Candidate, Cues, rerank
 from astrocyte.text import fingerprint, index_terms
 from astrocyte.types import MemoryRecord
 

@@ -11,9 +11,12 @@ import numpy as np
 import pytest
 
 from astrocyte import Astrocyte
+from astrocyte._core.runtime import open_store as open_configured_store
+from astrocyte.config import load_config
 from astrocyte.stores.base import Condition, RecordFilter, StoredRecord
 from astrocyte.stores.embedded import EmbeddedStore
 from astrocyte.stores.exact_vectors import ExactVectors
+from astrocyte.testing import OfflineEmbedder
 from astrocyte.types import MemoryRecord
 
 DIM = 8
@@ -190,8 +193,9 @@ def test_held_vectors_survive_removing_rows_in_any_order_and_adding_again() -> N
 @pytest.mark.parametrize(("bank_mb", "in_memory"), [(8.0, True), (0.0, False)])
 def test_exact_search_limit_is_read_from_config(tmp_path: Path, bank_mb: float, in_memory: bool) -> None:
     config = {"data_dir": str(tmp_path / "data"), "store": {"exact_search_bank_mb": bank_mb}}
-    with Astrocyte(config) as brain:
+    store = open_configured_store(load_config(config), OfflineEmbedder())
+    with Astrocyte(config, store=store) as brain:
         brain.sync.retain("Maya adopted a greyhound named Biscuit.", bank_id="pets")
         [hit] = brain.sync.recall("Which dog did Maya adopt?", bank_id="pets").hits
         assert "Biscuit" in hit.text
-        assert brain._runtime.store.inner.vectors_in_memory("pets") is in_memory
+        assert store.vectors_in_memory("pets") is in_memory

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from astrocyte import Astrocyte
 from astrocyte.cli.mip import mip_app
 from astrocyte.errors import ConfigError, MipRoutingError
 from astrocyte.mip import (
@@ -602,3 +603,17 @@ def test_explain_uses_the_requested_bank_and_reports_routing_errors(tmp_path: Pa
     failed = CliRunner().invoke(mip_app, ["explain", str(path), "--content", NOTE, "--source", "cli"])
     assert failed.exit_code == 1
     assert "MipRoutingError" in failed.output and "{metadata.id}" in failed.output
+
+
+def test_the_intent_step_sits_behind_the_llm_breaker_so_a_dead_model_is_not_called_again() -> None:
+    model = FixedReply(ConnectionError("model down"))
+    config = {
+        "store": {"kind": "memory"},
+        "mip": {"rules": str(RULES)},
+        "policy": {"breaker": {"failure_threshold": 2}},
+    }
+    with Astrocyte(config, llm=model) as brain:
+        results = [brain.sync.retain(f"Ticket {n}", content_type="email") for n in range(5)]
+        assert {result.bank_id for result in results} == {"general"}
+        assert len(model.prompts) == 2
+        assert brain.breakers["llm"].state == "open"

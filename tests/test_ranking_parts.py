@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from astrocyte._core.entities import heuristic_entities, query_entity_candidates
+from astrocyte._core.fusion import fuse
+from astrocyte._core.recall import _within_budget
+from astrocyte._core.rerank import Candidate, rerank
 from astrocyte.models.base import Message
 from astrocyte.models.offline_model import NO_ANSWER, OfflineModel
-from astrocyte.pipeline.entities import heuristic_entities, query_entity_candidates
-from astrocyte.pipeline.fusion import fuse
-from astrocyte.pipeline.recall import _within_budget
-from astrocyte.pipeline.rerank import Candidate, rerank
 from astrocyte.stores.base import Scored
 from astrocyte.text import estimate_tokens, index_terms
 from astrocyte.types import MemoryRecord, RecallHit

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from astrocyte import Astrocyte
+from astrocyte.testing import FakeClock
 
 BANK = "tickets"
 
@@ -52,10 +53,10 @@ def test_time_range_filters_occurred_at(tickets: Astrocyte) -> None:
 
 
 def test_as_of_time_travels_on_retained_at() -> None:
-    ticks = iter(datetime(2025, 1, day, tzinfo=UTC) for day in range(1, 10))
-    with Astrocyte({"store": {"kind": "memory"}}) as brain:
-        brain._runtime.clock = lambda: next(ticks)
+    clock = FakeClock(datetime(2025, 1, 1, tzinfo=UTC))
+    with Astrocyte({"store": {"kind": "memory"}}, clock=clock) as brain:
         brain.sync.retain("The office opens at nine.", bank_id="office")
+        clock.advance(days=1)
         brain.sync.retain("The office cafeteria serves soup.", bank_id="office")
         early = brain.sync.recall("office", bank_id="office", as_of=datetime(2025, 1, 1, 12, tzinfo=UTC))
         assert early.texts == ["The office opens at nine."]

@@ -15,10 +15,13 @@ import numpy as np
 import pytest
 
 from astrocyte import Astrocyte
+from astrocyte._core.runtime import open_store
+from astrocyte.config import load_config
 from astrocyte.stores.base import MemoryStore, RecordFilter, StoredRecord
 from astrocyte.stores.embedded import EmbeddedStore
 from astrocyte.stores.memory import InMemoryStore
 from astrocyte.stores.sqlite_index import SqliteIndex
+from astrocyte.testing import OfflineEmbedder
 from astrocyte.text import fingerprint
 from astrocyte.types import MemoryRecord
 
@@ -162,9 +165,10 @@ def test_chroma_holds_the_last_vector_written_for_an_id(tmp_path: Path, batch: i
 
 @pytest.mark.parametrize(("vector_batch", "waiting"), [(64, 1), (1, 0)])
 def test_store_vector_batch_is_read_from_config(tmp_path: Path, vector_batch: int, waiting: int) -> None:
-    with Astrocyte({"data_dir": str(tmp_path / "data"), "store": {"vector_batch": vector_batch}}) as brain:
+    config = {"data_dir": str(tmp_path / "data"), "store": {"vector_batch": vector_batch}}
+    store = open_store(load_config(config), OfflineEmbedder())
+    with Astrocyte(config, store=store) as brain:
         brain.sync.retain("Alice lives in Lyon.", bank_id=BANK)
-        store = brain._runtime.store.inner
         assert len(store._pending) == waiting
         assert brain.sync.recall("Where does Alice live?", bank_id=BANK).hits
         assert not store._pending

@@ -12,6 +12,10 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from astrocyte import Astrocyte, Context, RateLimited
+from astrocyte._core.runtime import open_store
+from astrocyte.config import load_config
+from astrocyte.stores.base import MemoryStore
+from astrocyte.testing import Faults, OfflineEmbedder
 
 EMAIL = "erin@example.org"
 
@@ -28,10 +32,12 @@ def observed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         "data_dir": str(tmp_path / "data"),
         "policy": {"pii": {"enabled": True}, "rate_limits": {"per_bank": {"per_second": 0.001, "burst": 4}}},
     }
+    faults = Faults()
+    store = faults.wrap(open_store(load_config(config), OfflineEmbedder()), MemoryStore)
     with Astrocyte(
-        config, tracer_provider=tracer_provider, meter_provider=MeterProvider(metric_readers=[reader])
+        config, tracer_provider=tracer_provider, meter_provider=MeterProvider(metric_readers=[reader]), store=store
     ) as brain:
-        yield brain, spans, reader
+        yield brain, spans, reader, faults
 
 
 def _metrics(reader: InMemoryMetricReader) -> dict[str, list]:
@@ -45,7 +51,7 @@ def _metrics(reader: InMemoryMetricReader) -> dict[str, list]:
 
 
 def test_operations_and_stages_are_traced_without_content(observed) -> None:
-    brain, spans, _ = observed
+    brain, spans, _, _ = observed
     who = Context(principal="agent:scribe")
     brain.sync.retain(f"Erin's address is {EMAIL}.", bank_id="crm", context=who)
     brain.sync.recall("Where is Erin?", bank_id="crm", context=who)
@@ -64,7 +70,7 @@ def test_operations_and_stages_are_traced_without_content(observed) -> None:
 
 
 def test_metrics_count_operations_pii_and_rate_limits(observed) -> None:
-    brain, _, reader = observed
+    brain, _, reader, _ = observed
     brain.sync.retain(f"Write to {EMAIL}.", bank_id="crm")
     for _ in range(3):
         brain.sync.recall("write", bank_id="crm")
@@ -84,23 +90,18 @@ def test_metrics_count_operations_pii_and_rate_limits(observed) -> None:
     assert metrics["astrocyte.ratelimit.rejections"][0].value == 1
 
 
-def test_breaker_state_metric(observed, monkeypatch) -> None:
-    brain, _, reader = observed
-
-    def fail(*args: object) -> None:
-        raise OSError("gone")
-
-    for method in ("search_vectors", "search_keywords", "search_entities"):
-        monkeypatch.setattr(brain._runtime.store.inner, method, fail)
-    for _ in range(3):
-        assert brain.sync.recall("anything", bank_id="crm").trace.degraded
+def test_breaker_state_metric(observed) -> None:
+    brain, _, reader, faults = observed
+    with faults.failing("search_vectors", "search_keywords", "search_entities", error=OSError("gone")):
+        for _ in range(3):
+            assert brain.sync.recall("anything", bank_id="crm").trace.degraded
     assert brain.breakers["store"].state == "open"
     state = {point.attributes["breaker"]: point.value for point in _metrics(reader)["astrocyte.breaker.state"]}
     assert state["store"] == 2
 
 
 def test_each_operation_logs_one_structured_record_without_content(observed, caplog) -> None:
-    brain, _, _ = observed
+    brain, _, _, _ = observed
     caplog.set_level("INFO", logger="astrocyte.operations")
     brain.sync.retain(f"Erin's address is {EMAIL}.", bank_id="crm", context=Context(principal="agent:scribe"))
     brain.sync.recall("Erin", bank_id="crm")

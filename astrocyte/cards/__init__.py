@@ -26,7 +26,6 @@ from astrocyte.cards.bindings import (
     Trust,
     load_bindings,
 )
-from astrocyte.cards.handle import AgentMemory
 from astrocyte.cards.identity import Identity, fingerprint, identify, normalise_name
 from astrocyte.cards.loading import WELL_KNOWN_PATH, CardSource, card_url, fetch_card, load_card, read_card
 from astrocyte.cards.models import (
@@ -54,7 +53,6 @@ __all__ = [
     "AgentCardV03",
     "AgentCardV1",
     "AgentInterface",
-    "AgentMemory",
     "AgentProvider",
     "AgentSkill",
     "Binding",

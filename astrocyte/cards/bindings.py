@@ -52,10 +52,9 @@ from pydantic import ValidationError as PydanticValidationError
 from astrocyte.cards.identity import Identity
 from astrocyte.cards.models import AgentCard
 from astrocyte.cards.signatures import public_keys
-from astrocyte.config import Permission, read_yaml_mapping
+from astrocyte.config import DEFAULT_BINDINGS, Permission, read_yaml_mapping
 from astrocyte.errors import ConfigError
 
-DEFAULT_BINDINGS = Path("agent_cards") / "bindings.yaml"
 Trust = Literal["asserted", "tls", "signed"]
 TRUST_LEVELS: tuple[Trust, ...] = ("asserted", "tls", "signed")
 PLACEHOLDERS: tuple[str, ...] = ("card.identity", "card.authority", "card.name", "card.major", "environment", "tenant")

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+from astrocyte import _inputs as inputs
 from astrocyte.cards.bindings import (
     DEFAULT_BINDINGS,
     LABEL,
@@ -41,7 +42,6 @@ from astrocyte.cards.models import AgentCard
 from astrocyte.cards.signatures import SignatureCheck, check_signatures
 from astrocyte.config import Grant
 from astrocyte.errors import AccessDenied, ConfigError, ValidationError
-from astrocyte.pipeline import inputs
 from astrocyte.types import Context
 
 UNBOUND = "unbound"

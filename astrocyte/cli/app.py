@@ -9,19 +9,19 @@ astrocyte export people people.jsonl
 from __future__ import annotations
 
 import tempfile
+from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import Progress
 
 from astrocyte.api import Astrocyte
-from astrocyte.cli.bench import bench
 from astrocyte.cli.cards import cards_app
 from astrocyte.cli.demo import run_demo
 from astrocyte.cli.mip import mip_app
-from astrocyte.cli.options import parse_metadata
+from astrocyte.cli.options import GLOBAL, global_config, parse_metadata
 from astrocyte.cli.render import banks_table, hits_table, print_reflection, records_table, trace_table
 from astrocyte.cli.tutorials import tutorials_app
 from astrocyte.errors import AstrocyteError
@@ -32,9 +32,9 @@ app.add_typer(mip_app, name="mip", help="Memory Intent Protocol: lint and explai
 app.add_typer(lifecycle_app, name="lifecycle")
 app.add_typer(cards_app, name="cards")
 app.add_typer(tutorials_app, name="tutorials")
-app.command("bench")(bench)
+for command in entry_points(group="astrocyte.commands"):
+    app.command(command.name)(command.load())
 console = Console()
-_options: dict[str, Any] = {}
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", envvar="ASTROCYTE_CONFIG", help="YAML config file.")
@@ -45,11 +45,11 @@ BankOption = Annotated[str, typer.Option("--bank", "-b", help="Bank id.")]
 
 @app.callback()
 def _global(config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
-    _options.update(config=config, data_dir=data_dir)
+    GLOBAL.update(config=config, data_dir=data_dir)
 
 
 def _brain() -> Astrocyte:
-    return Astrocyte(_options.get("config"), data_dir=_options.get("data_dir"))
+    return Astrocyte(global_config())
 
 
 @app.command()

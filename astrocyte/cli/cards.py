@@ -20,7 +20,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from astrocyte.cards import (
-    DEFAULT_BINDINGS,
     AgentCard,
     CardResolver,
     Resolution,
@@ -30,6 +29,7 @@ from astrocyte.cards import (
     public_keys,
     read_card,
 )
+from astrocyte.cli.options import global_config
 from astrocyte.errors import AstrocyteError, ConfigError
 
 cards_app = typer.Typer(
@@ -39,7 +39,9 @@ console = Console(soft_wrap=True)
 T = TypeVar("T")
 
 CardArgument = Annotated[str, typer.Argument(help="A card JSON file or the agent's http(s) URL.")]
-BindingsOption = Annotated[Path, typer.Option("--bindings", help="The bindings file.")]
+BindingsOption = Annotated[
+    Path | None, typer.Option("--bindings", help="The bindings file (default: cards.bindings of --config).")
+]
 EnvOption = Annotated[str | None, typer.Option("--env", help="Environment (default: the bindings' default).")]
 TenantOption = Annotated[str | None, typer.Option("--tenant", help="Tenant (default: the bindings' default).")]
 
@@ -49,7 +51,7 @@ def resolve(
     card: CardArgument,
     env: EnvOption = None,
     tenant: TenantOption = None,
-    bindings: BindingsOption = DEFAULT_BINDINGS,
+    bindings: BindingsOption = None,
 ) -> None:
     """Print CARD's identity, trust, principal, banks and grants (exit 1 if it is refused)."""
     resolution = _or_exit(lambda: asyncio.run(_resolver(bindings).resolve(card, environment=env, tenant=tenant)))
@@ -62,7 +64,7 @@ def verify(
     keys: Annotated[Path | None, typer.Option("--keys", help="A JWK or JWKS file of trusted public keys.")] = None,
     env: EnvOption = None,
     tenant: TenantOption = None,
-    bindings: BindingsOption = DEFAULT_BINDINGS,
+    bindings: BindingsOption = None,
 ) -> None:
     """Check CARD's signatures against --keys, or else the keys of the binding it matches (exit 1 if none holds)."""
     loaded = _or_exit(lambda: asyncio.run(read_card(card)))
@@ -79,18 +81,20 @@ def verify(
         raise typer.Exit(1)
 
 
-def _resolver(bindings: Path) -> CardResolver:
-    return CardResolver.load(bindings)
+def _resolver(bindings: Path | None) -> CardResolver:
+    cards = global_config().cards
+    return CardResolver.load(bindings or cards.bindings, timeout=cards.fetch_timeout_s)
 
 
-def _keys(card: AgentCard, keys: Path | None, bindings: Path, env: str | None, tenant: str | None) -> KeySet:
+def _keys(card: AgentCard, keys: Path | None, bindings: Path | None, env: str | None, tenant: str | None) -> KeySet:
     if keys is not None:
         try:
             document = json.loads(keys.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise ConfigError(f"--keys {keys}: not a readable JSON JWK or JWKS: {exc}") from None
         return public_keys(document, f"--keys {keys}")
-    loaded = _resolver(bindings).bindings
+    path = bindings or global_config().cards.bindings
+    loaded = _resolver(path).bindings
     binding = loaded.match(
         card,
         identify(card),
@@ -99,7 +103,7 @@ def _keys(card: AgentCard, keys: Path | None, bindings: Path, env: str | None, t
     )
     key_set = loaded.keys_for(binding) if binding is not None else None
     if key_set is None:
-        raise ConfigError(f"no keys to verify with: the card matches no binding with keys in {bindings}; pass --keys")
+        raise ConfigError(f"no keys to verify with: the card matches no binding with keys in {path}; pass --keys")
     return key_set
 
 

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from astrocyte import _inputs as inputs
 from astrocyte.errors import MipRoutingError, ValidationError
 from astrocyte.mip.rules import (
     PLACEHOLDER,
@@ -40,7 +41,6 @@ from astrocyte.mip.rules import (
 )
 from astrocyte.mip.signals import PiiDetector, Signals
 from astrocyte.models.base import ChatModel, Message
-from astrocyte.pipeline import inputs
 from astrocyte.types import MetadataValue
 
 log = logging.getLogger("astrocyte.mip")

@@ -31,10 +31,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
+from astrocyte import _inputs as inputs
 from astrocyte.config import ChunkingConfig, DedupConfig, RecallConfig, deep_merge, read_yaml_mapping
 from astrocyte.errors import ConfigError, ValidationError
 from astrocyte.mip.signals import SIGNAL_NAMES
-from astrocyte.pipeline import inputs
 
 Operator = Literal["eq", "in", "gt", "gte", "lt", "lte", "present", "absent", "regex"]
 OPERATORS: tuple[str, ...] = Operator.__args__

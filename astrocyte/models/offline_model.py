@@ -14,32 +14,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import NamedTuple
 
+from astrocyte._extractive import NO_ANSWER, best_sentences
 from astrocyte.models.base import ChatModel, Message
-from astrocyte.text import index_terms, split_sentences
 
 _PASSAGE = re.compile(r"^\[(\d+)\]\s*(.+)$", re.MULTILINE)
 _QUESTION = re.compile(r"^Question:\s*(.+)$", re.MULTILINE)
-NO_ANSWER = "The memories provided do not answer this."
-
-
-class Quote(NamedTuple):
-    label: str
-    sentence: str
-    overlap: int
-
-
-def best_sentences(question: str, passages: Sequence[tuple[str, str]], limit: int = 2) -> list[Quote]:
-    """Sentences of the passages sharing the most content words with the question, best first."""
-    wanted = set(index_terms(question))
-    quotes = [
-        Quote(label, sentence, len(wanted & set(index_terms(sentence))))
-        for label, text in passages
-        for sentence in split_sentences(text)
-    ]
-    ranked = sorted((quote for quote in quotes if quote.overlap), key=lambda quote: -quote.overlap)
-    return ranked[:limit]
 
 
 class OfflineModel(ChatModel):

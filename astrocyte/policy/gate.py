@@ -11,14 +11,15 @@ Whatever framework or backend is in use, the API calls this gate, so a policy ho
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
+from astrocyte._requests import RetainRequest
 from astrocyte.access import AccessPolicy
 from astrocyte.config import AstrocyteConfig, Permission
 from astrocyte.errors import AccessDenied, MipRoutingError, PiiRejected, RateLimited
 from astrocyte.mip import MipRouter, RoutingDecision, WriteFacts
 from astrocyte.models.base import ChatModel
-from astrocyte.pipeline.retain import RetainRequest
 from astrocyte.policy.audit import AuditLog
 from astrocyte.policy.lifecycle import refuse_if_on_hold
 from astrocyte.policy.metadata import sanitize_metadata
@@ -30,16 +31,25 @@ from astrocyte.types import Context, MemoryRecord, RecallHit, RecallResult, Refl
 
 class PolicyGate:
     def __init__(
-        self, config: AstrocyteConfig, *, llm: ChatModel | None, audit: AuditLog, telemetry: Telemetry
+        self,
+        config: AstrocyteConfig,
+        *,
+        llm: ChatModel | None,
+        audit: AuditLog,
+        telemetry: Telemetry,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self._config = config
         self._audit = audit
         self._telemetry = telemetry
         self.access = AccessPolicy(config.access, config.agents)
         self.pii = PiiBarrier(config.policy.pii)
-        self._limiter = RateLimiter(config.policy.rate_limits, config.policy.quotas)
+        timed = {"clock": lambda: clock().timestamp(), "today": lambda: clock().astimezone(UTC).date()} if clock else {}
+        self._limiter = RateLimiter(config.policy.rate_limits, config.policy.quotas, **timed)
         self.router = (
-            MipRouter.from_file(config.mip.rules, llm=llm, pii_detector=contains_pii) if config.mip.rules else None
+            MipRouter.from_file(config.mip.rules, llm=llm, pii_detector=contains_pii, clock=clock)
+            if config.mip.rules
+            else None
         )
 
     async def admit_retain(

@@ -15,16 +15,17 @@ forget there raises LegalHoldActive. Every expiry and refusal is written to the 
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 
 from pydantic import BaseModel, ConfigDict
 
+from astrocyte._requests import RecordFilter
 from astrocyte.config import LifecycleConfig
 from astrocyte.errors import LegalHoldActive
-from astrocyte.pipeline.runtime import Runtime
 from astrocyte.policy.audit import AuditLog
-from astrocyte.stores.base import RecordFilter
+from astrocyte.stores.base import MemoryStore
 
 
 class LifecycleReport(BaseModel):
@@ -49,19 +50,21 @@ def refuse_if_on_hold(config: LifecycleConfig, bank_id: str, audit: AuditLog, pr
         )
 
 
-async def expire(runtime: Runtime, config: LifecycleConfig, audit: AuditLog, now: datetime) -> LifecycleReport:
+async def expire(
+    store: MemoryStore, write_lock: threading.Lock, config: LifecycleConfig, audit: AuditLog, now: datetime
+) -> LifecycleReport:
     def run() -> LifecycleReport:
         expired: dict[str, int] = {}
         held: list[str] = []
-        for bank in runtime.store.banks():
+        for bank in store.banks():
             for rule in (rule for rule in config.ttl if fnmatchcase(bank.bank_id, rule.banks)):
                 if on_hold(config, bank.bank_id):
                     held.append(bank.bank_id)
                     break
                 where = RecordFilter(tags_all=frozenset(rule.tags), retained_until=now - timedelta(days=rule.days))
-                with runtime.write_lock:
-                    stale = [record.id for record in runtime.store.select(bank.bank_id, where)]
-                    deleted = runtime.store.delete(bank.bank_id, stale)
+                with write_lock:
+                    stale = [record.id for record in store.select(bank.bank_id, where)]
+                    deleted = store.delete(bank.bank_id, stale)
                 if deleted:
                     expired[bank.bank_id] = expired.get(bank.bank_id, 0) + len(deleted)
                     audit.record("ttl_expired", bank_id=bank.bank_id, deleted=len(deleted), days=rule.days)

@@ -4,10 +4,11 @@ store is down.
     policy:
       breaker: {failure_threshold: 5, reset_timeout_s: 30, degraded_recall: lexical, degraded_retain: queue}
 
-    resilience = Resilience(config.policy.breaker, runtime, outbox_path, telemetry=t, audit=a)
-    # runtime.store, runtime.embedder and runtime.llm now fail fast with CircuitOpen while their breaker is open
+    resilience = Resilience(config.policy.breaker, outbox_path, telemetry=t, audit=a)
+    store = guard(store, resilience.breakers["store"], MemoryStore)     # fails fast while the breaker is open
 
-Three breakers: `store`, `embedder` and `llm` (see `policy/breaker.py` for what counts as a failure).
+Three breakers: `store`, `embedder` and `llm` (see `policy/breaker.py` for what counts as a failure);
+`_core/runtime.py` puts each backend behind its own (`policy/guard.py`).
 """
 
 from __future__ import annotations
@@ -18,18 +19,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from astrocyte._requests import RetainRequest
 from astrocyte.config import BreakerConfig, ChunkingConfig, DedupConfig
-from astrocyte.models.base import ChatModel, Embedder, Message
-from astrocyte.pipeline.retain import RetainRequest
-from astrocyte.pipeline.runtime import Runtime
 from astrocyte.policy.audit import AuditLog
 from astrocyte.policy.breaker import CircuitBreaker
 from astrocyte.policy.outbox import RetainOutbox
-from astrocyte.stores.base import MemoryStore, RecordFilter, Scored, StoredRecord
 from astrocyte.telemetry import Telemetry
-from astrocyte.types import BankInfo, MemoryRecord, RetainResult
+from astrocyte.types import RetainResult
 
 _REPLAY_BATCH = 100
 
@@ -38,7 +34,6 @@ class Resilience:
     def __init__(
         self,
         config: BreakerConfig,
-        runtime: Runtime,
         outbox_path: Path | None,
         *,
         telemetry: Telemetry,
@@ -58,11 +53,6 @@ class Resilience:
             )
             for name in ("store", "embedder", "llm")
         }
-        if config.enabled:
-            runtime.store = GuardedStore(runtime.store, self.breakers["store"])
-            runtime.embedder = GuardedEmbedder(runtime.embedder, self.breakers["embedder"])
-            if runtime.llm is not None:
-                runtime.llm = GuardedChatModel(runtime.llm, self.breakers["llm"])
 
     def queue(self, requests: Sequence[RetainRequest], cause: BaseException) -> list[RetainResult]:
         """Keep already-checked writes durably until the store is back; they are acknowledged as queued."""
@@ -92,85 +82,6 @@ class Resilience:
     def _changed(self, name: str, old: str, new: str, telemetry: Telemetry) -> None:
         telemetry.breaker_changed(name, old, new)
         self._audit.record("breaker", breaker=name, old=old, new=new)
-
-
-class GuardedStore(MemoryStore):
-    def __init__(self, inner: MemoryStore, breaker: CircuitBreaker) -> None:
-        self.inner = inner
-        self._breaker = breaker
-
-    def upsert(self, records: Sequence[StoredRecord]) -> None:
-        self._breaker.run(lambda: self.inner.upsert(records))
-
-    def get(self, bank_id: str, ids: Sequence[str]) -> list[MemoryRecord]:
-        return self._breaker.run(lambda: self.inner.get(bank_id, ids))
-
-    def select(
-        self, bank_id: str, where: RecordFilter, *, offset: int = 0, limit: int | None = None
-    ) -> list[MemoryRecord]:
-        return self._breaker.run(lambda: self.inner.select(bank_id, where, offset=offset, limit=limit))
-
-    def count(self, bank_id: str, where: RecordFilter | None = None) -> int:
-        return self._breaker.run(lambda: self.inner.count(bank_id, where))
-
-    def delete(self, bank_id: str, ids: Sequence[str]) -> list[str]:
-        return self._breaker.run(lambda: self.inner.delete(bank_id, ids))
-
-    def search_vectors(self, bank_id: str, vectors: np.ndarray, k: int, where: RecordFilter) -> list[list[Scored]]:
-        return self._breaker.run(lambda: self.inner.search_vectors(bank_id, vectors, k, where))
-
-    def search_keywords(
-        self,
-        bank_id: str,
-        terms: Sequence[str],
-        k: int,
-        where: RecordFilter,
-        *,
-        context_weight: float = 1.0,
-        max_term_rows: int | None = None,
-    ) -> list[Scored]:
-        return self._breaker.run(
-            lambda: self.inner.search_keywords(
-                bank_id, terms, k, where, context_weight=context_weight, max_term_rows=max_term_rows
-            )
-        )
-
-    def search_entities(self, bank_id: str, entities: Sequence[str], k: int, where: RecordFilter) -> list[Scored]:
-        return self._breaker.run(lambda: self.inner.search_entities(bank_id, entities, k, where))
-
-    def banks(self) -> list[BankInfo]:
-        return self._breaker.run(self.inner.banks)
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-class GuardedEmbedder(Embedder):
-    def __init__(self, inner: Embedder, breaker: CircuitBreaker) -> None:
-        self.inner = inner
-        self.dimensions = inner.dimensions
-        self._breaker = breaker
-
-    @property
-    def identity(self) -> str:
-        return self.inner.identity
-
-    async def embed(self, texts: Sequence[str]) -> np.ndarray:
-        return await self._breaker.call(lambda: self.inner.embed(texts))
-
-
-class GuardedChatModel(ChatModel):
-    def __init__(self, inner: ChatModel, breaker: CircuitBreaker) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self._breaker = breaker
-
-    async def complete(
-        self, messages: Sequence[Message], *, max_tokens: int | None = None, temperature: float = 0.0
-    ) -> str:
-        return await self._breaker.call(
-            lambda: self.inner.complete(messages, max_tokens=max_tokens, temperature=temperature)
-        )
 
 
 def _to_payload(request: RetainRequest) -> dict[str, Any]:

@@ -14,44 +14,14 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
-from astrocyte.types import BankInfo, MemoryRecord, MetadataValue
+from astrocyte._requests import Condition, RecordFilter
+from astrocyte.types import BankInfo, MemoryRecord
 
-FilterOp = Literal["$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin"]
-FILTER_OPS: tuple[str, ...] = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin")
-
-
-class Condition(NamedTuple):
-    """`metadata[key] <op> value`. Ordering ops match only numbers against numbers or strings against strings;
-    `$ne` and `$nin` also match records that lack the key."""
-
-    key: str
-    op: FilterOp
-    value: MetadataValue | tuple[MetadataValue, ...]
-
-
-@dataclass(frozen=True)
-class RecordFilter:
-    """A conjunction of restrictions on records; the empty filter matches everything."""
-
-    metadata: tuple[Condition, ...] = ()
-    tags_all: frozenset[str] = frozenset()
-    occurred_from: datetime | None = None
-    occurred_until: datetime | None = None
-    retained_until: datetime | None = None
-    """`as_of`: only records retained at or before this instant."""
-    keys: frozenset[str] = frozenset()
-    ids: frozenset[str] = frozenset()
-    fingerprints: frozenset[str] = frozenset()
-    """Only records whose `StoredRecord.fingerprint` is one of these."""
-
-    @property
-    def is_empty(self) -> bool:
-        return self == RecordFilter()
+__all__ = ["Condition", "MemoryStore", "RecordFilter", "Scored", "StoredRecord", "VectorOp", "without_common_terms"]
 
 
 class Scored(NamedTuple):

@@ -32,7 +32,6 @@ from typing import Any, Protocol
 
 import numpy as np
 
-import astrocyte
 from astrocyte.errors import ProviderUnavailable
 from astrocyte.stores.base import Scored, VectorOp
 from astrocyte.stores.exact_vectors import ExactVectors
@@ -59,7 +58,7 @@ class _Worker:
 
     def __init__(self) -> None:
         # The worker imports this same astrocyte, also when it runs from a checkout that is not installed.
-        source = str(Path(astrocyte.__file__).resolve().parents[1])
+        source = str(Path(__file__).resolve().parents[2])
         path = os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")]))
         try:
             self.process = subprocess.Popen(

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from astrocyte._requests import FILTER_OPS
 from astrocyte.errors import ValidationError
 from astrocyte.stores.base import (
-    FILTER_OPS,
     Condition,
     MemoryStore,
     RecordFilter,

@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
+from astrocyte._requests import FILTER_OPS
 from astrocyte.errors import ValidationError
 from astrocyte.stores.base import (
-    FILTER_OPS,
     Condition,
     RecordFilter,
     Scored,

@@ -5,8 +5,8 @@
     checkpoints.close()
 
 In WAL mode a commit appends the pages it changed to the log, and a checkpoint copies them into the database file
-and syncs it. SQLite runs one inside whichever commit pushes the log past 1,000 pages, and that writer waits: at
-30,000-46,000 memories, 11 of the 60 µs a memory that a batched retain spent in SQLite. Here a second connection
+and syncs it. SQLite runs one inside whichever commit pushes the log past 1,000 pages, and that writer waits for
+it (a good part of a batched retain's SQLite time; BENCHMARKS.md has the figures). Here a second connection
 checkpoints instead, PASSIVE, so that it never blocks a writer nor waits for one; the writer's connection keeps
 SQLite's own checkpoint at `BACKSTOP_PAGES` (several times the usual log), which only runs if this thread falls
 behind.

@@ -40,8 +40,8 @@ from autogen_core.models import (
 from autogen_core.tools import Tool, ToolSchema
 from pydantic import BaseModel, Field
 
-from astrocyte.errors import ConfigError
-from astrocyte.models.litellm_models import call_litellm, import_litellm
+from astrocyte import ConfigError
+from astrocyte.adapters import call_litellm, import_litellm
 from astrocyte_autogen._client_base import WholeReplyClient
 from astrocyte_autogen._offline import OfflineChatCompletionClient
 

@@ -32,8 +32,7 @@ from autogen_core.model_context import ChatCompletionContext
 from autogen_core.models import AssistantMessage, LLMMessage, SystemMessage, UserMessage
 
 from astrocyte import Astrocyte, AstrocyteConfig, Context, RecallResult, ScopedMemory
-from astrocyte.cards import CardSource
-from astrocyte.scoped import as_scoped
+from astrocyte.adapters import CardSource, bind_memory
 from astrocyte_autogen import _shared
 from astrocyte_autogen._config import AstrocyteMemoryConfig
 from astrocyte_autogen._content import memory_content, retain_item
@@ -60,7 +59,7 @@ class AstrocyteMemory(Memory, Component[AstrocyteMemoryConfig]):
         max_results: int = 5,
         auto_retain: bool = False,
     ) -> None:
-        self._memory = as_scoped(memory, bank_id, banks, context, card=card)
+        self._memory = bind_memory(memory, bank_id, banks, context, card=card)
         self.max_results = max_results
         self.auto_retain = auto_retain
         self._opener: dict[str, Any] = {"astrocyte": _inline(self._memory.brain.config)}

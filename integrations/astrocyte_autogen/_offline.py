@@ -30,8 +30,8 @@ from autogen_core.models import (
 from autogen_core.tools import Tool, ToolSchema
 from pydantic import BaseModel
 
-from astrocyte.models.base import Message
-from astrocyte.models.offline_model import NO_ANSWER, OfflineModel
+from astrocyte.adapters import Message
+from astrocyte.testing import NO_ANSWER, OfflineModel
 from astrocyte_autogen._client_base import WholeReplyClient
 
 _NUMBERED = re.compile(r"^\s*(\d+)\.\s+(.+)$", re.MULTILINE)

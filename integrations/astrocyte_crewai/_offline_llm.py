@@ -22,8 +22,8 @@ from typing import Any
 from crewai.llms.base_llm import BaseLLM
 from pydantic import BaseModel
 
-from astrocyte.models.base import Message
-from astrocyte.models.offline_model import OfflineModel
+from astrocyte.adapters import Message
+from astrocyte.testing import OfflineModel
 
 _TASK = re.compile(
     r"Current Task:\s*(.*?)(?:\n\nThis is the expected criteria|\n\n# Memories from past conversations|\n\nBegin!|\Z)",

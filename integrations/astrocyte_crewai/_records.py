@@ -19,7 +19,7 @@ from typing import Any
 
 from crewai.memory.types import MemoryRecord as CrewRecord
 
-from astrocyte.types import MemoryRecord
+from astrocyte import MemoryRecord
 
 SCOPE = "crewai_scope"
 IMPORTANCE = "crewai_importance"

@@ -33,9 +33,8 @@ from crewai.memory.types import MemoryRecord as CrewRecord
 from crewai.memory.types import ScopeInfo
 from crewai.memory.utils import normalize_scope_path
 
-from astrocyte import Astrocyte, RecallHit, ScopedMemory
-from astrocyte.models.offline_embedder import OfflineEmbedder
-from astrocyte.types import MemoryRecord, RetainResult
+from astrocyte import Astrocyte, MemoryRecord, RecallHit, RetainResult, ScopedMemory
+from astrocyte.testing import OfflineEmbedder
 from astrocyte_crewai._records import in_categories, retain_item, to_crewai, visible
 from astrocyte_crewai._scopes import DEFAULT_BANK, DEFAULT_TEMPLATE, ScopeBanks, ScopeToBank
 

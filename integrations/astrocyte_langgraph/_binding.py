@@ -18,7 +18,7 @@ from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any, TypeVar
 
 from astrocyte import Astrocyte, Context, RetainResult, ScopedMemory, ValidationError
-from astrocyte.cards import CardSource
+from astrocyte.adapters import CardSource
 
 T = TypeVar("T")
 

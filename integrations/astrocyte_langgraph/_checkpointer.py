@@ -60,7 +60,7 @@ from astrocyte import (
     ScopedMemory,
     ValidationError,
 )
-from astrocyte.cards import CardSource
+from astrocyte.adapters import CardSource
 from astrocyte_langgraph._binding import Bound
 from astrocyte_langgraph._namespaces import sanitise_bank_id
 

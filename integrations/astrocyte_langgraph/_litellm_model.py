@@ -32,7 +32,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field
 
-from astrocyte.models.litellm_models import provider_errors
+from astrocyte.adapters import provider_errors
 from astrocyte_langgraph._offline_model import OfflineChatModel
 
 MODEL_ENV = "ASTROCYTE_LLM_MODEL"

@@ -8,7 +8,7 @@
     AstrocyteRetriever(memory=brain, card="agent_cards/langgraph-assistant.json")   # the card's banks and caller
 
 It reads every memory of its banks, whoever wrote it (the checkpointer hooks, the store, another framework).
-What it reads and as whom follow `astrocyte.scoped.as_scoped`, like the other adapters: a ScopedMemory as it is,
+What it reads and as whom follow `astrocyte.adapters.bind_memory`, like the other adapters: a ScopedMemory as it is,
 an Astrocyte with `bank_id` / `banks` / `context`, or an Astrocyte with an A2A agent `card`. Each document's
 metadata holds the memory's own metadata plus `id`, `bank_id`, `score`, `key`, `tags`, `source` and
 `occurred_at`; `filter` and `require_tags` narrow recall like the core's `filter` and `tags`.
@@ -24,8 +24,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import PrivateAttr
 
 from astrocyte import Astrocyte, Context, RecallHit, RecallResult, ScopedMemory
-from astrocyte.cards import CardSource
-from astrocyte.scoped import as_scoped
+from astrocyte.adapters import CardSource, bind_memory
 
 
 class AstrocyteRetriever(BaseRetriever):
@@ -45,7 +44,7 @@ class AstrocyteRetriever(BaseRetriever):
 
     def __init__(self, **fields: Any) -> None:
         super().__init__(**fields)
-        self._scoped = as_scoped(
+        self._scoped = bind_memory(
             self.memory,
             self.bank_id,
             self.banks,

@@ -73,8 +73,7 @@ from langgraph.store.base import (
 )
 
 from astrocyte import Astrocyte, AstrocyteError, Context, MemoryRecord, ReflectResult, ScopedMemory, ValidationError
-from astrocyte.cards import CardSource
-from astrocyte.pipeline.reflect import NOTHING_FOUND
+from astrocyte.adapters import NOTHING_FOUND, CardSource
 from astrocyte_langgraph._binding import Bound
 from astrocyte_langgraph._filters import check_filter, matches, namespace_matches
 from astrocyte_langgraph._namespaces import (

@@ -17,7 +17,7 @@ import os
 
 from llama_index.core.llms import LLM
 
-from astrocyte.models.litellm_models import import_litellm
+from astrocyte.adapters import import_litellm
 from astrocyte_llamaindex._offline import offline_llm
 
 MODEL_ENV = "ASTROCYTE_LLM_MODEL"

@@ -26,8 +26,7 @@ from llama_index.core.bridge.pydantic import Field
 from llama_index.core.memory import BaseMemoryBlock
 
 from astrocyte import Astrocyte, Context, ScopedMemory
-from astrocyte.cards import CardSource
-from astrocyte.scoped import as_scoped
+from astrocyte.adapters import CardSource, bind_memory
 
 
 class AstrocyteMemoryBlock(BaseMemoryBlock[str]):
@@ -53,7 +52,7 @@ class AstrocyteMemoryBlock(BaseMemoryBlock[str]):
         card: CardSource | None = None,
         **fields: Any,
     ) -> None:
-        super().__init__(memory=as_scoped(memory, bank_id, banks, context, card=card), **fields)
+        super().__init__(memory=bind_memory(memory, bank_id, banks, context, card=card), **fields)
 
     async def _aget(self, messages: list[ChatMessage] | None = None, **block_kwargs: Any) -> str:
         texts = [message.content for message in messages or [] if _is_dialogue(message) and message.content]

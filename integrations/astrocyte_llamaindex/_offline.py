@@ -21,7 +21,7 @@ from typing import Any
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.llms.mock import MockFunctionCallingLLM
 
-from astrocyte.models.offline_model import NO_ANSWER, best_sentences
+from astrocyte.testing import NO_ANSWER, best_sentences
 
 _QUESTION_LINE = re.compile(r"^\s*(?:Query|Question):\s*(.+?)\s*$", re.MULTILINE)
 

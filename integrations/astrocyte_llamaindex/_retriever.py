@@ -24,8 +24,7 @@ from llama_index.core.callbacks import CallbackManager
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from astrocyte import Astrocyte, Context, RecallHit, RecallResult, ScopedMemory
-from astrocyte.cards import CardSource
-from astrocyte.scoped import as_scoped
+from astrocyte.adapters import CardSource, bind_memory
 
 _HIDDEN_FROM_LLM = ["memory_id", "bank_id", "tags", "source"]
 
@@ -48,7 +47,7 @@ class AstrocyteRetriever(BaseRetriever):
         verbose: bool = False,
     ) -> None:
         super().__init__(callback_manager=callback_manager, verbose=verbose)
-        self.memory = as_scoped(memory, bank_id, banks, context, card=card)
+        self.memory = bind_memory(memory, bank_id, banks, context, card=card)
         self.max_results = max_results
         self.tags = tags
         self.filter = filter

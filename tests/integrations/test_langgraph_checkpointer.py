@@ -19,6 +19,10 @@ from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from astrocyte import Astrocyte, ValidationError
+from astrocyte._core.runtime import open_store
+from astrocyte.config import load_config
+from astrocyte.stores.base import MemoryStore
+from astrocyte.testing import Faults, OfflineEmbedder
 from astrocyte_langgraph import AstrocyteCheckpointer
 
 ANN_T1 = {"configurable": {"thread_id": "t1", "user_id": "ann"}}
@@ -182,18 +186,15 @@ def test_a_failing_retain_never_breaks_the_run_and_is_retried(
     assert texts(brain, "b") == ["Kept for later.", "You said: Kept for later.", "Back.", "You said: Back."]
 
 
-def test_an_unavailable_store_queues_in_the_outbox(brain: Astrocyte, monkeypatch: pytest.MonkeyPatch) -> None:
-    saver = AstrocyteCheckpointer(InMemorySaver(), brain, bank_id="b")
-
-    def broken(*args: object, **kwargs: object) -> None:
-        raise sqlite3.OperationalError("disk I/O error")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(brain._runtime.store.inner, "upsert", broken)
-        echo_graph(saver).invoke({"messages": [HumanMessage("Queued.")]}, ANN_T1)
-    assert saver.stats.queued == 2 and saver.stats.retained == 0
-    brain.sync.recall("anything", bank_id="b")
-    assert texts(brain, "b") == ["Queued.", "You said: Queued."]
+def test_an_unavailable_store_queues_in_the_outbox(tmp_path: Path) -> None:
+    faults, config = Faults(), load_config({"data_dir": str(tmp_path / "memory")})
+    with Astrocyte(config, store=faults.wrap(open_store(config, OfflineEmbedder()), MemoryStore)) as brain:
+        saver = AstrocyteCheckpointer(InMemorySaver(), brain, bank_id="b")
+        with faults.failing("upsert", error=sqlite3.OperationalError("disk I/O error")):
+            echo_graph(saver).invoke({"messages": [HumanMessage("Queued.")]}, ANN_T1)
+        assert saver.stats.queued == 2 and saver.stats.retained == 0
+        brain.sync.recall("anything", bank_id="b")
+        assert texts(brain, "b") == ["Queued.", "You said: Queued."]
 
 
 def test_delete_thread_forgets_that_threads_memories(brain: Astrocyte) -> None:

@@ -35,8 +35,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 from llama_index.core.query_engine import RetrieverQueryEngine
 
-from astrocyte import AccessDenied, Astrocyte, MipRoutingError, ScopedMemory
-from astrocyte.cards import AgentMemory
+from astrocyte import AccessDenied, AgentMemory, Astrocyte, MipRoutingError, ScopedMemory
 from astrocyte.mip import WriteFacts
 from astrocyte_langgraph import AstrocyteRetriever, chat_model_from_env
 from astrocyte_llamaindex import AstrocyteRetriever as LlamaIndexRetriever

@@ -28,8 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from astrocyte import AccessDenied, Astrocyte
-from astrocyte.cards import AgentMemory
+from astrocyte import AccessDenied, AgentMemory, Astrocyte
 
 HERE = Path(__file__).resolve().parent
 CARDS = HERE.parents[1] / "agent_cards"

@@ -31,8 +31,7 @@ from autogen_agentchat.messages import MemoryQueryEvent
 from autogen_core.memory import MemoryContent, MemoryMimeType
 from crewai import Agent, Crew, Task
 
-from astrocyte import AccessDenied, Astrocyte, ScopedMemory
-from astrocyte.cards import AgentMemory
+from astrocyte import AccessDenied, AgentMemory, Astrocyte, ScopedMemory
 from astrocyte_autogen import AstrocyteMemory as ConciergeMemory
 from astrocyte_autogen import model_client_from_env
 from astrocyte_crewai import AstrocyteMemory as CrewMemory

@@ -35,8 +35,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
 from langgraph.runtime import Runtime
 
-from astrocyte import AccessDenied, Astrocyte, Context, ScopedMemory
-from astrocyte.cards import AgentMemory
+from astrocyte import AccessDenied, AgentMemory, Astrocyte, Context, ScopedMemory
 from astrocyte_crewai import AstrocyteMemory, llm_from_env
 from astrocyte_langgraph import (
     AstrocyteStore,

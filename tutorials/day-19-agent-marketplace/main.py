@@ -35,8 +35,8 @@ from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
 
-from astrocyte import AccessDenied, Astrocyte, ConfigError, Context
-from astrocyte.cards import AgentMemory, load_bindings, sign_card
+from astrocyte import AccessDenied, AgentMemory, Astrocyte, ConfigError, Context
+from astrocyte.cards import load_bindings, sign_card
 from astrocyte_crewai import AstrocyteMemory, llm_from_env
 from astrocyte_langgraph import AstrocyteRetriever, AstrocyteStore, chat_model_from_env, create_memory_tools
 

@@ -33,8 +33,7 @@ from crewai import Agent, Crew, Task
 from crewai.events.event_bus import crewai_event_bus
 from llama_index.core.query_engine import RetrieverQueryEngine
 
-from astrocyte import AccessDenied, Astrocyte, ScopedMemory
-from astrocyte.cards import AgentMemory
+from astrocyte import AccessDenied, AgentMemory, Astrocyte, ScopedMemory
 from astrocyte_crewai import AstrocyteMemory, llm_from_env
 from astrocyte_llamaindex import AstrocyteRetriever
 from astrocyte_llamaindex import llm_from_env as query_llm_from_env

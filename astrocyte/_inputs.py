@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from astrocyte._requests import FILTER_OPS, Condition, RecordFilter
 from astrocyte.config import LimitsConfig
 from astrocyte.errors import ValidationError
-from astrocyte.stores.base import FILTER_OPS, Condition, RecordFilter
 from astrocyte.types import Metadata
 
 _BANK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}")

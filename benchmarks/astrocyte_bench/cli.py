@@ -1,5 +1,8 @@
 """`astrocyte bench`: the quality and speed benchmark, run on this machine, written as Markdown.
 
+Registered with the core CLI through the `astrocyte.commands` entry point, so the core never imports the
+benchmarks.
+
 astrocyte bench --quick                          # small sizes, about a minute
 astrocyte bench --out BENCHMARKS-run.md          # quality on both splits, speed at 1k / 10k / 50k memories
 astrocyte bench --sizes 1k,10k --only speed
@@ -17,6 +20,10 @@ import typer
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from astrocyte_bench.locomo import LocomoFormatError
+from astrocyte_bench.report import render
+from astrocyte_bench.runner import BenchOptions, parse_sizes, run_bench
 
 console = Console()
 
@@ -37,16 +44,6 @@ def bench(
     ] = None,
 ) -> None:
     """Measure recall quality (synthetic conversations) and speed (retain and recall against the raw engines)."""
-    try:
-        from astrocyte_bench.locomo import LocomoFormatError
-        from astrocyte_bench.report import render
-        from astrocyte_bench.runner import BenchOptions, parse_sizes, run_bench
-    except ImportError:
-        console.print(
-            "[red]The benchmark package astrocyte_bench is not importable.[/red] Install Astrocyte from a source "
-            "checkout (pip install -e .), or put its benchmarks/ folder on PYTHONPATH."
-        )
-        raise SystemExit(2) from None
     try:
         parsed_sizes = parse_sizes(sizes) if sizes else None
     except ValueError as exc:

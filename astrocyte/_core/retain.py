@@ -16,21 +16,21 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import numpy as np
 
-from astrocyte.config import ChunkingConfig, DedupConfig
+from astrocyte import _inputs as inputs
+from astrocyte._core.chunking import chunk_text
+from astrocyte._core.context import index_terms_of
+from astrocyte._core.entities import extract_entities
+from astrocyte._core.runtime import Runtime
+from astrocyte._requests import RecordFilter, RetainRequest
+from astrocyte.config import DedupConfig
 from astrocyte.errors import ValidationError
-from astrocyte.pipeline import inputs
-from astrocyte.pipeline.chunking import chunk_text
-from astrocyte.pipeline.context import index_terms_of
-from astrocyte.pipeline.entities import extract_entities
-from astrocyte.pipeline.runtime import Runtime
-from astrocyte.stores.base import RecordFilter, StoredRecord
+from astrocyte.stores.base import StoredRecord
 from astrocyte.text import fingerprint
-from astrocyte.types import MemoryRecord, Metadata, RetainResult
+from astrocyte.types import MemoryRecord, RetainResult
 
 _ID_CLOCK = itertools.count()
 _NEAREST_FOR_DEDUP = 3
@@ -42,24 +42,6 @@ def new_memory_id() -> str:
     """32 hex digits that sort in creation order within a process (time, then a counter, then randomness),
     so records retained together list in the order they were cut."""
     return f"{time.time_ns():016x}{next(_ID_CLOCK) % 0xFFFF:04x}{secrets.token_hex(6)}"
-
-
-@dataclass(frozen=True, slots=True)
-class RetainRequest:
-    """One checked write. `bank_id` is None until routing (MIP) names the bank; `chunking` and `dedup`
-    replace the configured stages for this write when a routing rule says so."""
-
-    content: str
-    bank_id: str | None
-    key: str | None = None
-    value: Any = None
-    metadata: Metadata | None = None
-    tags: tuple[str, ...] = ()
-    occurred_at: datetime | None = None
-    source: str | None = None
-    content_type: str = "text"
-    chunking: ChunkingConfig | None = None
-    dedup: DedupConfig | None = None
 
 
 def make_request(runtime: Runtime, content: object, bank_id: object, **fields: Any) -> RetainRequest:

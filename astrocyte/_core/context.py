@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
 
+from astrocyte._core.dates import date_terms, resolve
 from astrocyte.config import ContextConfig
-from astrocyte.pipeline.dates import date_terms, resolve
 from astrocyte.text import index_terms
 from astrocyte.types import MetadataValue
 

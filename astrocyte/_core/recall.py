@@ -14,31 +14,20 @@ import contextvars
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
+from astrocyte._core.dates import DateSpan, asks_when, date_terms, resolve
+from astrocyte._core.entities import query_entity_candidates
+from astrocyte._core.fusion import fuse
+from astrocyte._core.rerank import Candidate, Cues, rerank
+from astrocyte._core.runtime import Runtime
+from astrocyte._requests import RecallRequest
 from astrocyte.config import RecallConfig
-from astrocyte.pipeline.dates import DateSpan, asks_when, date_terms, resolve
-from astrocyte.pipeline.entities import query_entity_candidates
-from astrocyte.pipeline.fusion import fuse
-from astrocyte.pipeline.rerank import Candidate, Cues, rerank
-from astrocyte.pipeline.runtime import Runtime
-from astrocyte.stores.base import RecordFilter, Scored
+from astrocyte.stores.base import Scored
 from astrocyte.text import estimate_tokens, fingerprint, index_terms, tokenize
-from astrocyte.types import RecallHit, RecallResult, RecallStrategy, RecallTrace, StageTiming
-
-
-@dataclass(frozen=True)
-class RecallRequest:
-    query: str
-    banks: Sequence[str]
-    strategy: RecallStrategy = "parallel"
-    max_results: int = 10
-    max_tokens: int | None = None
-    where: RecordFilter = field(default_factory=RecordFilter)
-    lexical_only: bool = False
-    """Skip embedding and the semantic strategy (the degraded mode when the embedder or vectors are down)."""
+from astrocyte.types import RecallHit, RecallResult, RecallTrace, StageTiming
 
 
 @dataclass(frozen=True)

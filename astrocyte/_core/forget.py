@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
+from astrocyte import _inputs as inputs
+from astrocyte._core.runtime import Runtime
+from astrocyte._requests import RecordFilter
 from astrocyte.errors import ValidationError
-from astrocyte.pipeline import inputs
-from astrocyte.pipeline.runtime import Runtime
-from astrocyte.stores.base import RecordFilter
 from astrocyte.types import ForgetResult
 
 

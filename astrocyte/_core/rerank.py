@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from astrocyte.pipeline.context import first_present
-from astrocyte.pipeline.dates import DateSpan, resolve
+from astrocyte._core.context import first_present
+from astrocyte._core.dates import DateSpan, resolve
 from astrocyte.text import index_terms, tokenize
 from astrocyte.types import MemoryRecord
 

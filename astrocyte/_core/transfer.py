@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 from pydantic import ValidationError as PydanticValidationError
 
+from astrocyte import _inputs as inputs
+from astrocyte._core.context import index_terms_of
+from astrocyte._core.runtime import Runtime
 from astrocyte.errors import ValidationError
-from astrocyte.pipeline import inputs
-from astrocyte.pipeline.context import index_terms_of
-from astrocyte.pipeline.runtime import Runtime
 from astrocyte.stores.base import RecordFilter, StoredRecord
 from astrocyte.text import fingerprint
 from astrocyte.types import MemoryRecord

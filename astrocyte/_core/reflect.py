@@ -14,11 +14,12 @@ import dataclasses
 import logging
 import re
 
+from astrocyte._core.recall import recall
+from astrocyte._core.runtime import Runtime
+from astrocyte._extractive import best_sentences
+from astrocyte._requests import RecallRequest
 from astrocyte.errors import ProviderUnavailable
 from astrocyte.models.base import Message
-from astrocyte.models.offline_model import best_sentences
-from astrocyte.pipeline.recall import RecallRequest, recall
-from astrocyte.pipeline.runtime import Runtime
 from astrocyte.types import RecallHit, ReflectResult
 
 EXTRACTIVE_PREFIX = "Extractive answer (no LLM configured):"
