@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,22 @@ PEOPLE = [
     "Bob Okafor lives in Berlin; he plays the cello in a string quartet.",
     "Carol Tanaka is a marine biologist who studies octopus behaviour in Okinawa.",
 ]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):
+        _create_crewais_encryption_key()
+
+
+def _create_crewais_encryption_key() -> None:
+    """Importing crewai creates its key file under ~/.local/share/crewai/credentials when there is none. xdist
+    workers importing it at once race for it: one creates the file, another reads it before the key is
+    written and raises "Failed to create or read encryption key". The controller makes it before they start."""
+    if importlib.util.find_spec("crewai_core") is None:
+        return
+    from crewai_core.token_manager import TokenManager
+
+    TokenManager()
 
 
 @pytest.fixture

@@ -126,9 +126,14 @@ class RecordingCall:
         return self.respond(**kwargs)
 
 
-async def test_chat_model_returns_litellms_mocked_text() -> None:
-    model = LiteLLMChatModel("gpt-4o-mini", mock_response="Alice lives in Paris.")
-    assert await model.complete([Message("user", "Where does Alice live?")]) == "Alice lives in Paris."
+async def test_a_reply_without_text_is_an_empty_answer(
+    litellm: types.ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    call = {"id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": "{}"}}
+    reply = {"message": {"content": None, "tool_calls": [call]}, "finish_reason": "tool_calls"}
+    monkeypatch.setattr(litellm, "acompletion", RecordingCall(lambda **kwargs: litellm.ModelResponse(choices=[reply])))
+    model = LiteLLMChatModel("gpt-4o-mini")
+    assert await model.complete([Message("user", "Where does Alice live?")]) == ""
     assert model.name == "gpt-4o-mini"
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from astrocyte.cli.tutorials import Tutorial, load_tutorials, markdown_table, tutorials_app
+from astrocyte.cli.tutorials import Tutorial, load_tutorials, tutorials_app
 
 TUTORIALS = load_tutorials(Path("tutorials"))
 SECTIONS = ("## The use case", "## Why files in the context would not do", "## What accumulates", "## How to run it")
@@ -20,7 +20,10 @@ SECTIONS = ("## The use case", "## Why files in the context would not do", "## W
 
 def test_the_hub_page_and_tutorials_list_agree() -> None:
     listed = CliRunner().invoke(tutorials_app, ["list", "--markdown"]).output.strip()
-    assert listed == markdown_table(TUTORIALS)
+    rows = listed.splitlines()[2:]
+    assert [row.split(" | ")[:2] for row in rows] == [
+        [f"| {tutorial.day}", f"[{tutorial.title}]({tutorial.folder.name}/README.md)"] for tutorial in TUTORIALS
+    ]
     assert listed in Path("tutorials/README.md").read_text()
 
 

@@ -25,11 +25,11 @@ How items map onto memories:
   `put(index=[...])`, cut to `limits.max_content_chars`; `index=False` stores the memory key as text and keeps
   the item out of query searches (it still lists, gets and filters).
 - Metadata: `langgraph_store`, `langgraph_namespace` (the labels joined by `/`, for MIP rules), opaque digests
-  of the item and of each namespace prefix, depth, ordering, `langgraph_indexed` and TTL fields; one key per
-  label, so a namespace may be about 50 labels deep under the default `limits.max_metadata_keys` (64). Reads
-  push the namespace prefix down to the core as exact metadata filters; LangGraph's value `filter` is then
-  applied here, exactly as LangGraph's own stores do, since value fields may be nested and the core filters
-  only flat metadata.
+  of the item and of each namespace prefix, depth, ordering, timestamps, `langgraph_indexed` and TTL fields;
+  one key per label, so a namespace may be about 50 labels deep under the default `limits.max_metadata_keys`
+  (64). Reads push the namespace prefix down to the core as exact metadata filters; LangGraph's value `filter`
+  is then applied here, exactly as LangGraph's own stores do, since value fields may be nested and the core
+  filters only flat metadata.
 - Access: every call carries `context` (or the ScopedMemory's), so grants apply per bank. A get or put in a
   bank the caller may not read raises AccessDenied (a put reads the item's earlier version); searches and
   listings look only in banks the caller may read. Deleting needs `forget`.
@@ -52,7 +52,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -93,7 +93,8 @@ log = logging.getLogger(__name__)
 SOURCE = "langgraph:store"
 STORE, ITEM, DEPTH, ORDER = "langgraph_store", "langgraph_item", "langgraph_depth", "langgraph_order"
 INDEXED, NAMESPACE = "langgraph_indexed", "langgraph_namespace"
-EXPIRES, TTL_MINUTES, UPDATED = "langgraph_expires_us", "langgraph_ttl_min", "langgraph_updated_us"
+EXPIRES, TTL_MINUTES = "langgraph_expires_us", "langgraph_ttl_min"
+CREATED, UPDATED = "langgraph_created_us", "langgraph_updated_us"
 _PAGE = 10_000
 _MAX_RANKED = 1000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -101,7 +102,11 @@ _TTL_KEYS = frozenset({"refresh_on_read", "default_ttl", "sweep_interval_minutes
 
 
 class AstrocyteStore(BaseStore):
-    """LangGraph's long-term memory store, kept in Astrocyte banks (see the module docstring for the mapping)."""
+    """LangGraph's long-term memory store, kept in Astrocyte banks (see the module docstring for the mapping).
+
+    `clock` gives the time in seconds since the epoch (default `time.time`). TTL expiry and its refresh on reads,
+    items' `created_at` and `updated_at`, and the order of namespaces come from it, so a test can advance a
+    fake clock instead of sleeping; the TTL sweeper's interval is real time."""
 
     supports_ttl = True
 
@@ -116,7 +121,9 @@ class AstrocyteStore(BaseStore):
         card: CardSource | None = None,
         environment: str | None = None,
         tenant: str | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
+        self._clock = clock or time.time
         self._bound = Bound(memory, context, card=card, environment=environment, tenant=tenant)
         scoped = self._bound.scoped
         if namespace_to_bank is None:
@@ -132,7 +139,7 @@ class AstrocyteStore(BaseStore):
         self.index_config: IndexConfig = {"fields": _index_fields(index)}
         self._fields = [(path, path if path == "$" else tokenize_path(path)) for path in self.index_config["fields"]]
         self.ttl_config: TTLConfig | None = _ttl_config(ttl)
-        self._order = _OrderClock()
+        self._order = _OrderClock(self._clock)
         self._sweeper: tuple[threading.Thread, threading.Event] | None = None
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
@@ -183,7 +190,7 @@ class AstrocyteStore(BaseStore):
     async def asweep_ttl(self) -> int:
         expired = []
         for bank in await self._read_banks():
-            expired += await self._select(bank, {STORE: True, EXPIRES: {"$lt": _now_us()}})
+            expired += await self._select(bank, {STORE: True, EXPIRES: {"$lt": self._now_us()}})
         await self._drop(expired)
         return len(expired)
 
@@ -233,7 +240,7 @@ class AstrocyteStore(BaseStore):
         record = await self._locate(op.namespace, op.key)
         if record is None:
             return None
-        now = _now_us()
+        now = self._now_us()
         if _expired(record, now):
             await self._drop([record])
             return None
@@ -246,7 +253,7 @@ class AstrocyteStore(BaseStore):
         banks = await self._read_banks()
         if not banks:
             return []
-        now = _now_us()
+        now = self._now_us()
         if op.query:
             found = await self._ranked(op, banks, now)
         else:
@@ -279,7 +286,7 @@ class AstrocyteStore(BaseStore):
 
     async def _list_namespaces(self, op: ListNamespacesOp) -> list[Namespace]:
         namespaces = set()
-        for record in await self._live((), await self._read_banks(), _now_us()):
+        for record in await self._live((), await self._read_banks(), self._now_us()):
             namespace, _ = parse_item_key(record.key) or ((), "")
             if all(namespace_matches(namespace, condition) for condition in op.match_conditions or ()):
                 namespaces.add(namespace if op.max_depth is None else namespace[: op.max_depth])
@@ -287,7 +294,7 @@ class AstrocyteStore(BaseStore):
 
     async def _write(self, ops: list[PutOp]) -> None:
         brain, context = self._bound.brain, self._bound.context
-        now = _now_us()
+        now = self._now_us()
         forgets: dict[str, list[str]] = defaultdict(list)
         items: list[dict[str, Any]] = []
         was_in: dict[str, str] = {}
@@ -301,13 +308,15 @@ class AstrocyteStore(BaseStore):
                     forgets[existing.bank_id].append(key)
                 continue
             existing = await self._locate(op.namespace, op.key)
+            created = now
             if existing is not None:
                 was_in[key] = existing.bank_id
                 order = int(existing.metadata.get(ORDER) or 0)
+                created = int(existing.metadata.get(CREATED) or _micros(existing.retained_at))
             else:
                 order = orders.get(op.namespace) or await self._namespace_order(op.namespace)
             orders.setdefault(op.namespace, order)
-            items.append(self._memory_of(op, key, order, now))
+            items.append(self._memory_of(op, key, order, created, now))
         results = await self._bound.retain_many(items) if items else []
         for item, result in zip(items, results, strict=True):
             if was_in.get(item["key"], result.bank_id) != result.bank_id:
@@ -315,7 +324,7 @@ class AstrocyteStore(BaseStore):
         for bank, keys in forgets.items():
             await brain.forget(bank, keys=keys, context=context)
 
-    def _memory_of(self, op: PutOp, key: str, order: int, now: int) -> dict[str, Any]:
+    def _memory_of(self, op: PutOp, key: str, order: int, created: int, now: int) -> dict[str, Any]:
         namespace = op.namespace
         text = self._indexed_text(op)
         metadata: dict[str, Any] = {
@@ -325,6 +334,8 @@ class AstrocyteStore(BaseStore):
             ORDER: order,
             INDEXED: text is not None,
             NAMESPACE: "/".join(namespace),
+            CREATED: created,
+            UPDATED: now,
         }
         metadata.update({_prefix_field(depth): locator(namespace[:depth]) for depth in range(1, len(namespace) + 1)})
         if op.ttl is not None:
@@ -408,6 +419,9 @@ class AstrocyteStore(BaseStore):
         if renewed:
             await self._bound.retain_many(renewed)
 
+    def _now_us(self) -> int:
+        return round(self._clock() * 1_000_000)
+
     async def _drop(self, records: list[MemoryRecord]) -> None:
         """Delete expired items, best effort: a reader without `forget` on the bank just skips them."""
         by_bank: dict[str, list[str]] = defaultdict(list)
@@ -421,15 +435,17 @@ class AstrocyteStore(BaseStore):
 
 
 class _OrderClock:
-    """Strictly increasing nanosecond stamps, so namespaces created in one batch keep their order."""
+    """Strictly increasing nanosecond stamps from `clock` (seconds), so namespaces created in one batch keep
+    their order."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
         self._last = 0
         self._lock = threading.Lock()
 
     def next(self) -> int:
         with self._lock:
-            self._last = max(time.time_ns(), self._last + 1)
+            self._last = max(round(self._clock() * 1_000_000_000), self._last + 1)
             return self._last
 
 
@@ -493,12 +509,12 @@ def _insertion_order(record: MemoryRecord) -> tuple[int, datetime, str]:
 
 def _item(record: MemoryRecord, kind: type[Item], score: float | None = None) -> Any:
     namespace, key = parse_item_key(record.key) or ((), "")
-    updated = record.metadata.get(UPDATED)
+    created, updated = record.metadata.get(CREATED), record.metadata.get(UPDATED)
     fields = {
         "namespace": namespace,
         "key": key,
         "value": _value(record),
-        "created_at": record.retained_at,
+        "created_at": _from_micros(int(created)) if created is not None else record.retained_at,
         "updated_at": _from_micros(int(updated)) if updated is not None else record.updated_at,
     }
     return SearchItem(**fields, score=score) if kind is SearchItem else Item(**fields)
@@ -511,10 +527,6 @@ def _value(record: MemoryRecord) -> dict[str, Any]:
 def _expired(record: MemoryRecord, now: int) -> bool:
     expires = record.metadata.get(EXPIRES)
     return expires is not None and int(expires) <= now
-
-
-def _now_us() -> int:
-    return time.time_ns() // 1000
 
 
 def _minutes_us(minutes: float) -> int:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,32 @@ FILTERS: list[dict[str, Any] | None] = [
 def brain(tmp_path: Path) -> Iterator[Astrocyte]:
     with Astrocyte({"data_dir": str(tmp_path / "memory")}) as instance:
         yield instance
+
+
+class FakeClock:
+    """Epoch seconds that move only when a test advances them."""
+
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def moment(self) -> datetime:
+        return datetime.fromtimestamp(self.now, UTC)
+
+
+def eventually(condition: Callable[[], bool], within_s: float = 10.0) -> bool:
+    """Whether `condition` holds before the deadline, polling it (for work another thread does)."""
+    deadline = time.monotonic() + within_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def random_value(rng: random.Random) -> dict[str, Any]:
@@ -177,17 +204,25 @@ def test_query_search_ranks_with_scores_and_respects_index(brain: Astrocyte) -> 
 
 
 def test_values_round_trip_and_timestamps(brain: Astrocyte) -> None:
-    store = AstrocyteStore(brain)
+    clock = FakeClock()
+    store = AstrocyteStore(brain, clock=clock)
     value = {"text": "x", "nested": {"list": [1, 2.5, None, True], "unicode": "ünïcödé"}, "empty": {}}
     store.put(("users", "ann"), "prefs", value)
     first = store.get(("users", "ann"), "prefs")
-    assert first.value == value and first.created_at == first.updated_at
-    time.sleep(0.01)
+    assert first.value == value and first.created_at == first.updated_at == clock.moment()
+    clock.advance(1.5)
     store.put(("users", "ann"), "prefs", {"text": "y"})
     second = store.get(("users", "ann"), "prefs")
     assert second.value == {"text": "y"}
-    assert second.created_at == first.created_at and second.updated_at > first.updated_at
+    assert second.created_at == first.created_at and second.updated_at == first.updated_at + timedelta(seconds=1.5)
     assert len(brain.sync.list("users/ann")) == 1
+
+
+def test_namespaces_keep_their_order_while_the_clock_stands_still(brain: Astrocyte) -> None:
+    store = AstrocyteStore(brain, clock=FakeClock())
+    for namespace, key in [(("b",), "k1"), (("a",), "k1"), (("b",), "k2")]:
+        store.put(namespace, key, {"text": "x"})
+    assert [(item.namespace, item.key) for item in store.search(())] == [(("b",), "k1"), (("b",), "k2"), (("a",), "k1")]
 
 
 def test_namespace_to_bank_mappings(brain: Astrocyte) -> None:
@@ -259,40 +294,43 @@ rules:
 
 
 def test_ttl_expires_refreshes_and_sweeps(brain: Astrocyte) -> None:
-    second = 1 / 60
-    store = AstrocyteStore(brain, ttl={"default_ttl": 1 * second, "refresh_on_read": True})
+    clock = FakeClock()
+    store = AstrocyteStore(brain, ttl={"default_ttl": 1, "refresh_on_read": True}, clock=clock)
     assert store.supports_ttl
     store.put(("s",), "kept", {"text": "refreshed by reads"})
     store.put(("s",), "lapsing", {"text": "read without refresh"})
     store.put(("s",), "forever", {"text": "no ttl"}, ttl=None)
     written = store.get(("s",), "kept", refresh_ttl=False)
-    time.sleep(0.4)
+    clock.advance(40)
     assert store.get(("s",), "lapsing", refresh_ttl=False) is not None
-    assert store.get(("s",), "kept") is not None
-    time.sleep(0.4)
-    assert store.get(("s",), "kept") is not None
-    time.sleep(0.4)
+    assert store.get(("s",), "kept") is not None  # now expires at 100 s
+    clock.advance(59)
+    assert store.get(("s",), "kept") is not None  # at 99 s, past the first expiry; now expires at 159 s
     assert store.get(("s",), "lapsing", refresh_ttl=False) is None
     refreshed = store.get(("s",), "kept")
     assert (refreshed.created_at, refreshed.updated_at) == (written.created_at, written.updated_at)
     assert {item.key for item in store.search(("s",))} == {"kept", "forever"}
-    time.sleep(1.2)
+    clock.advance(61)
     assert [item.key for item in store.search(("s",), refresh_ttl=False)] == ["forever"]
     assert store.list_namespaces() == [("s",)]
     assert [record.key for record in brain.sync.list("s")] == ['[["s"],"forever"]']
 
 
 def test_sweep_deletes_expired_items(brain: Astrocyte) -> None:
-    store = AstrocyteStore(brain, ttl={"sweep_interval_minutes": 1})
-    store.put(("s",), "short", {"text": "x"}, ttl=0.1 / 60)
+    clock = FakeClock()
+    store = AstrocyteStore(brain, ttl={"sweep_interval_minutes": 1}, clock=clock)
+    store.put(("s",), "short", {"text": "x"}, ttl=1)
     store.put(("s",), "long", {"text": "y"}, ttl=10)
-    time.sleep(0.15)
+    clock.advance(59)
+    assert store.sweep_ttl() == 0
+    clock.advance(2)
     assert store.sweep_ttl() == 1
-    assert [record.key for record in brain.sync.list("s")] == ['[["s"],"long"]']
-    done = store.start_ttl_sweeper(0.05 / 60)
-    store.put(("s",), "short", {"text": "x"}, ttl=0.05 / 60)
-    time.sleep(0.3)
-    assert len(brain.sync.list("s")) == 1
+    only_long = ['[["s"],"long"]']
+    assert [record.key for record in brain.sync.list("s")] == only_long
+    done = store.start_ttl_sweeper(0.01 / 60)
+    store.put(("s",), "short", {"text": "x"}, ttl=1)
+    clock.advance(61)
+    assert eventually(lambda: [record.key for record in brain.sync.list("s")] == only_long)
     assert store.stop_ttl_sweeper(timeout=5) and done.result(timeout=5) is None
 
 

@@ -239,7 +239,6 @@ async def test_llamaindex_litellm_completes_chats_and_runs_a_function_agent_tool
 ) -> None:
     monkeypatch.setenv("ASTROCYTE_LLM_MODEL", MODEL)
     llm = llm_from_env()
-    assert llm.complete("Say hello", mock_response="Hello.").text == "Hello."
     script.reply(
         answer("Hi, Ann."), tool_call("order_status", {"order": "A7"}, "call_4"), answer("A7 arrives tomorrow.")
     )
@@ -248,7 +247,9 @@ async def test_llamaindex_litellm_completes_chats_and_runs_a_function_agent_tool
 
     agent = FunctionAgent(llm=llm, tools=[FunctionTool.from_defaults(order_status)], streaming=False)
     assert str(await agent.run("Where is order A7?")) == "A7 arrives tomorrow."
-    _, first, second = script.requests
+    chat, first, second = script.requests
+    assert (chat["model"], chat["temperature"], chat["_skip_mcp_handler"]) == (MODEL, 0.0, True)
+    assert chat["messages"] == [{"role": "user", "content": "Hi"}]
     assert first["tools"][0]["function"]["name"] == "order_status"
     assert second["messages"][-1]["role"] == "tool" and second["messages"][-1]["content"] == order_status("A7")
 
