@@ -95,7 +95,11 @@ class Astrocyte:
         self._loop = LoopThread()
         self.sync = SyncAstrocyte(self, self._loop)
         if resolved.lifecycle.run_on_open and resolved.lifecycle.ttl:
-            self.sync.run_lifecycle()
+            try:
+                self.sync.run_lifecycle()
+            except BaseException:
+                self.close()
+                raise
 
     @classmethod
     def from_config(cls, path: str | Path) -> Astrocyte:

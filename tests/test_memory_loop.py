@@ -224,3 +224,26 @@ def test_scoped_memory_binds_bank_and_caller(brain: Astrocyte) -> None:
     assert [record.text for record in ann.sync.list()] == ["Ann is vegetarian."]
     assert "vegetarian" in ann.sync.reflect("What does Ann eat?").answer
     assert ann.sync.forget(keys=["diet"]).deleted == 1
+
+
+def test_two_brains_on_one_data_dir_in_one_process_share_it_each_with_its_own_policy(data_dir: Path) -> None:
+    from astrocyte import ConfigError
+
+    guarded = {"data_dir": str(data_dir), "policy": {"pii": {"enabled": True, "action": "redact"}}}
+    with Astrocyte(data_dir=data_dir) as crew, Astrocyte(guarded) as graph:
+        crew.sync.retain("The vault code is kept by Erin.", bank_id=BANK)
+        graph.sync.retain("Write to erin@example.com about the vault.", bank_id=BANK)
+        assert graph.sync.recall("Who keeps the vault code?", bank_id=BANK).hits[0].text.endswith("by Erin.")
+        assert {record.text for record in crew.sync.list(BANK)} == {
+            "The vault code is kept by Erin.",
+            "Write to [REDACTED:EMAIL] about the vault.",
+        }
+        with pytest.raises(ConfigError, match="same store and embedder sections"):
+            Astrocyte({"data_dir": str(data_dir), "store": {"vector_batch": 7}})
+        crew.close()
+        graph.sync.retain("Still open for the graph.", bank_id=BANK)
+    script = (
+        "import sys\nfrom astrocyte import Astrocyte\nprint(len(Astrocyte(data_dir=sys.argv[1]).sync.list('people')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(data_dir)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip().splitlines()[-1] == "3", done.stderr

@@ -1,5 +1,6 @@
 """What the pipeline stages run against, built once and never changed: the config, the guarded store and
-models, the policy gate, the breakers and the clock.
+models, the policy gate, the breakers, the clock, and the storage shared with other Astrocyte objects on the
+same data directory (`_core.storage`).
 
     runtime = build_runtime(load_config("astrocyte.yaml"), telemetry=Telemetry())
     runtime = build_runtime(config, telemetry=t, store=my_store, embedder=my_embedder, llm=my_model, clock=clock)
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 
 from astrocyte import plugins
 from astrocyte._core.context import Threads
+from astrocyte._core.storage import Storage, open_storage
 from astrocyte.config import AstrocyteConfig, EmbedderConfig, LLMConfig, RecallConfig, deep_merge
 from astrocyte.models.base import ChatModel, Embedder
 from astrocyte.policy.audit import AuditLog
@@ -45,11 +47,8 @@ class Runtime:
     resilience: Resilience
     audit: AuditLog
     telemetry: Telemetry
+    storage: Storage
     clock: Clock = utc_now
-    write_lock: threading.Lock = field(default_factory=threading.Lock)
-    """Serialises read-then-write steps (key upserts, dedup) so concurrent writers cannot both insert."""
-    threads: Threads = field(default_factory=Threads)
-    """The latest memories of each conversation thread, indexed as context of the next (`_core.context`)."""
     searches: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="astrocyte-search")
     )
@@ -75,10 +74,17 @@ class Runtime:
             return self.llm
         return None
 
+    @property
+    def write_lock(self) -> threading.Lock:
+        return self.storage.write_lock
+
+    @property
+    def threads(self) -> Threads:
+        return self.storage.threads
+
     def close(self) -> None:
-        self.resilience.close()
         self.searches.shutdown(wait=True)
-        self.store.close()
+        self.storage.release()
 
 
 def build_runtime(
@@ -94,32 +100,39 @@ def build_runtime(
     persistent = config.store.kind == "embedded"
     now = clock or utc_now
     audit = AuditLog(config.data_dir / "audit.jsonl" if persistent else None, enabled=config.lifecycle.audit)
-    resilience = Resilience(
-        config.policy.breaker,
-        config.data_dir / "outbox.sqlite3" if persistent else None,
-        telemetry=telemetry,
-        audit=audit,
-        clock=(lambda: now().timestamp()) if clock else None,
-    )
     embedder = embedder or build_embedder(config.embedder)
-    store = store or open_store(config, embedder)
-    llm = llm if llm is not None else build_llm(config.llm)
-    if config.policy.breaker.enabled:
-        store = guard(store, resilience.breakers["store"], MemoryStore)
-        embedder = guard(embedder, resilience.breakers["embedder"], Embedder)
-        llm = guard(llm, resilience.breakers["llm"], ChatModel) if llm is not None else None
-    gate = PolicyGate(config, llm=llm, audit=audit, telemetry=telemetry, clock=clock)
-    return Runtime(
-        config=config,
-        store=store,
-        embedder=embedder,
-        llm=llm,
-        gate=gate,
-        resilience=resilience,
-        audit=audit,
-        telemetry=telemetry,
-        clock=now,
-    )
+    storage = open_storage(config, embedder, lambda: open_store(config, embedder), store)
+    try:
+        resilience = Resilience(
+            config.policy.breaker,
+            storage.outbox,
+            storage.replaying,
+            telemetry=telemetry,
+            audit=audit,
+            clock=(lambda: now().timestamp()) if clock else None,
+        )
+        store = storage.store
+        llm = llm if llm is not None else build_llm(config.llm)
+        if config.policy.breaker.enabled:
+            store = guard(store, resilience.breakers["store"], MemoryStore)
+            embedder = guard(embedder, resilience.breakers["embedder"], Embedder)
+            llm = guard(llm, resilience.breakers["llm"], ChatModel) if llm is not None else None
+        gate = PolicyGate(config, llm=llm, audit=audit, telemetry=telemetry, clock=clock)
+        return Runtime(
+            config=config,
+            store=store,
+            embedder=embedder,
+            llm=llm,
+            gate=gate,
+            resilience=resilience,
+            audit=audit,
+            telemetry=telemetry,
+            storage=storage,
+            clock=now,
+        )
+    except BaseException:
+        storage.release()
+        raise
 
 
 def build_embedder(config: EmbedderConfig) -> Embedder:

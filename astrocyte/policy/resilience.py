@@ -4,7 +4,7 @@ store is down.
     policy:
       breaker: {failure_threshold: 5, reset_timeout_s: 30, degraded_recall: lexical, degraded_retain: queue}
 
-    resilience = Resilience(config.policy.breaker, outbox_path, telemetry=t, audit=a)
+    resilience = Resilience(config.policy.breaker, RetainOutbox(path), threading.Lock(), telemetry=t, audit=a)
     store = guard(store, resilience.breakers["store"], MemoryStore)     # fails fast while the breaker is open
 
 Three breakers: `store`, `embedder` and `llm` (see `policy/breaker.py` for what counts as a failure);
@@ -14,9 +14,9 @@ Three breakers: `store`, `embedder` and `llm` (see `policy/breaker.py` for what 
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from astrocyte._requests import RetainRequest
@@ -34,14 +34,16 @@ class Resilience:
     def __init__(
         self,
         config: BreakerConfig,
-        outbox_path: Path | None,
+        outbox: RetainOutbox,
+        replaying: threading.Lock,
         *,
         telemetry: Telemetry,
         audit: AuditLog,
         clock: Callable[[], float] | None = None,
     ) -> None:
         self.config = config
-        self.outbox = RetainOutbox(outbox_path)
+        self.outbox = outbox
+        self._replaying = replaying
         self._audit = audit
         self.breakers = {
             name: CircuitBreaker(
@@ -66,18 +68,22 @@ class Resilience:
         ]
 
     async def replay(self, retain: Callable[[list[RetainRequest]], Awaitable[Any]]) -> int:
-        """Retain queued writes, oldest first, while the store takes them; return how many were replayed."""
+        """Retain queued writes, oldest first, while the store takes them; return how many were replayed.
+
+        Another user of the same outbox already replaying it is left to finish (0 is returned)."""
+        if not self._replaying.acquire(blocking=False):
+            return 0
         replayed = 0
-        while self.breakers["store"].state != "open" and (batch := self.outbox.pending(_REPLAY_BATCH)):
-            await retain([_from_payload(payload) for _, payload in batch])
-            self.outbox.ack([entry_id for entry_id, _ in batch])
-            replayed += len(batch)
+        try:
+            while self.breakers["store"].state != "open" and (batch := self.outbox.pending(_REPLAY_BATCH)):
+                await retain([_from_payload(payload) for _, payload in batch])
+                self.outbox.ack([entry_id for entry_id, _ in batch])
+                replayed += len(batch)
+        finally:
+            self._replaying.release()
         if replayed:
             self._audit.record("retain_replayed", count=replayed)
         return replayed
-
-    def close(self) -> None:
-        self.outbox.close()
 
     def _changed(self, name: str, old: str, new: str, telemetry: Telemetry) -> None:
         telemetry.breaker_changed(name, old, new)
