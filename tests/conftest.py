@@ -20,8 +20,14 @@ PEOPLE = [
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if not hasattr(config, "workerinput"):
+    worker = getattr(config, "workerinput", {}).get("workerid")
+    if worker is None:
         _create_crewais_encryption_key()
+    else:
+        # crewai keeps state between runs (the latest kickoff's task outputs, one SQLite file) under
+        # ~/.local/share/<the current directory's name>; each worker gets its own, so crews running on two
+        # workers at once do not share it.
+        os.environ.setdefault("CREWAI_STORAGE_DIR", f"astrocyte-tests-{worker}")
 
 
 def _create_crewais_encryption_key() -> None:

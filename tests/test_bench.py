@@ -93,6 +93,7 @@ def test_the_full_pipeline_beats_bm25_on_a_small_sample() -> None:
     assert full.overall.recall_any[10] > bm25.overall.recall_any[10]
 
 
+@pytest.mark.slow
 def test_a_tiny_run_goes_end_to_end_and_reports_every_section() -> None:
     options = BenchOptions(conversations=1, sessions=4, sizes=(150,), queries=5, sentence_transformer=None)
     phases: set[str] = set()
@@ -160,6 +161,7 @@ def test_a_file_not_in_locomo_format_is_refused_naming_what_is_wrong(tmp_path: P
         load_locomo(path)
 
 
+@pytest.mark.slow
 def test_a_run_with_locomo_scores_it_like_a_split_without_holding_it_to_the_synthetic_target() -> None:
     options = BenchOptions(conversations=1, sessions=4, speed=False, sentence_transformer=None, locomo=LOCOMO_FORMAT)
     run = run_bench(options)
