@@ -30,6 +30,8 @@ T = TypeVar("T")
 
 
 class Runner(Protocol):
+    """What runs a twin's coroutines to the end: the brain's LoopThread, or the brain's own twin."""
+
     def run(self, coroutine: Coroutine[Any, Any, T], /) -> T: ...
 
 
