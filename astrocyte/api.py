@@ -14,10 +14,10 @@ import asyncio
 import builtins
 import dataclasses
 import logging
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from opentelemetry.metrics import MeterProvider
 from opentelemetry.trace import TracerProvider
@@ -41,7 +41,7 @@ from astrocyte.policy.breaker import CircuitBreaker, is_backend_failure
 from astrocyte.policy.lifecycle import LifecycleReport, expire
 from astrocyte.scoped import AgentMemory, ScopedMemory
 from astrocyte.stores.base import MemoryStore
-from astrocyte.sync import LoopThread
+from astrocyte.sync import LoopThread, SyncTwin, blocking
 from astrocyte.telemetry import Telemetry
 from astrocyte.types import (
     BankInfo,
@@ -57,7 +57,6 @@ from astrocyte.types import (
 
 _STRATEGIES: tuple[str, ...] = ("parallel", "cascade", "first_match")
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 class Astrocyte:
@@ -477,52 +476,21 @@ class Astrocyte:
         )
 
 
-class SyncAstrocyte:
+class SyncAstrocyte(SyncTwin[Astrocyte]):
     """`brain.sync`: every async method of Astrocyte, blocking until done. Same arguments, same results."""
 
-    def __init__(self, brain: Astrocyte, loop: LoopThread) -> None:
-        self._brain = brain
-        self._loop = loop
-
-    def retain(self, *args: Any, **kwargs: Any) -> RetainResult:
-        return self._loop.run(self._brain.retain(*args, **kwargs))
-
-    def retain_many(self, *args: Any, **kwargs: Any) -> builtins.list[RetainResult]:
-        return self._loop.run(self._brain.retain_many(*args, **kwargs))
-
-    def recall(self, *args: Any, **kwargs: Any) -> RecallResult:
-        return self._loop.run(self._brain.recall(*args, **kwargs))
-
-    def reflect(self, *args: Any, **kwargs: Any) -> ReflectResult:
-        return self._loop.run(self._brain.reflect(*args, **kwargs))
-
-    def forget(self, *args: Any, **kwargs: Any) -> ForgetResult:
-        return self._loop.run(self._brain.forget(*args, **kwargs))
-
-    def get(self, *args: Any, **kwargs: Any) -> MemoryRecord | None:
-        return self._loop.run(self._brain.get(*args, **kwargs))
-
-    def list(self, *args: Any, **kwargs: Any) -> builtins.list[MemoryRecord]:
-        return self._loop.run(self._brain.list(*args, **kwargs))
-
-    def banks(self, *args: Any, **kwargs: Any) -> builtins.list[BankInfo]:
-        return self._loop.run(self._brain.banks(*args, **kwargs))
-
-    def export_bank(self, *args: Any, **kwargs: Any) -> int:
-        return self._loop.run(self._brain.export_bank(*args, **kwargs))
-
-    def import_bank(self, *args: Any, **kwargs: Any) -> int:
-        return self._loop.run(self._brain.import_bank(*args, **kwargs))
-
-    def run_lifecycle(self) -> LifecycleReport:
-        return self._loop.run(self._brain.run_lifecycle())
-
-    def for_agent(self, *args: Any, **kwargs: Any) -> AgentMemory:
-        return self._loop.run(self._brain.for_agent(*args, **kwargs))
-
-    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        """Run any coroutine on Astrocyte's loop thread and wait for it (what every method here does)."""
-        return self._loop.run(coroutine)
+    retain = blocking(Astrocyte.retain)
+    retain_many = blocking(Astrocyte.retain_many)
+    recall = blocking(Astrocyte.recall)
+    reflect = blocking(Astrocyte.reflect)
+    forget = blocking(Astrocyte.forget)
+    get = blocking(Astrocyte.get)
+    list = blocking(Astrocyte.list)
+    banks = blocking(Astrocyte.banks)
+    export_bank = blocking(Astrocyte.export_bank)
+    import_bank = blocking(Astrocyte.import_bank)
+    run_lifecycle = blocking(Astrocyte.run_lifecycle)
+    for_agent = blocking(Astrocyte.for_agent)
 
 
 def _as_source(config: str | Path | Mapping[str, Any] | None) -> str | Path | dict[str, Any] | None:
