@@ -34,6 +34,7 @@ from crewai.memory.types import ScopeInfo
 from crewai.memory.utils import normalize_scope_path
 
 from astrocyte import Astrocyte, MemoryRecord, RecallHit, RetainResult, ScopedMemory
+from astrocyte.adapters import bind_memory
 from astrocyte.testing import OfflineEmbedder
 from astrocyte_crewai._records import in_categories, retain_item, to_crewai, visible
 from astrocyte_crewai._scopes import DEFAULT_BANK, DEFAULT_TEMPLATE, ScopeBanks, ScopeToBank
@@ -83,7 +84,7 @@ class AstrocyteStorage:
         scope_to_bank: ScopeToBank = DEFAULT_TEMPLATE,
         embedder: Embed | None = None,
     ) -> None:
-        self.scoped = memory if isinstance(memory, ScopedMemory) else memory.scoped(DEFAULT_BANK)
+        self.scoped = bind_memory(memory, default_bank=DEFAULT_BANK)
         self.banks = ScopeBanks(self.scoped.bank_id, scope_to_bank, self.scoped.banks)
         offline = OfflineEmbedder()
         self.embedder = TextKeepingEmbedder(embedder or (lambda texts: self._sync.run(offline.embed(texts))))

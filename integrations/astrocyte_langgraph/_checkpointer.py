@@ -60,8 +60,7 @@ from astrocyte import (
     ScopedMemory,
     ValidationError,
 )
-from astrocyte.adapters import CardSource
-from astrocyte_langgraph._binding import Bound
+from astrocyte.adapters import CardSource, bind
 from astrocyte_langgraph._namespaces import sanitise_bank_id
 
 log = logging.getLogger(__name__)
@@ -125,7 +124,7 @@ class AstrocyteCheckpointer(BaseCheckpointSaver):
         if not isinstance(inner, BaseCheckpointSaver):
             raise ValidationError(f"inner: must be a LangGraph checkpointer, got {type(inner).__name__}")
         self._inner = inner
-        self._bound = Bound(memory, context, card=card, environment=environment, tenant=tenant)
+        self._bound = bind(memory, context=context, card=card, environment=environment, tenant=tenant)
         if bank_id is None and self._bound.scoped is None and not self._bound.routed:
             raise ValidationError(
                 "bank_id: name the bank for retained messages (a template like 'user-{user_id}' or a callable), "

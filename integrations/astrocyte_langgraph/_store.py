@@ -73,8 +73,7 @@ from langgraph.store.base import (
 )
 
 from astrocyte import Astrocyte, AstrocyteError, Context, MemoryRecord, ReflectResult, ScopedMemory, ValidationError
-from astrocyte.adapters import NOTHING_FOUND, CardSource
-from astrocyte_langgraph._binding import Bound
+from astrocyte.adapters import NOTHING_FOUND, CardSource, bind
 from astrocyte_langgraph._filters import check_filter, matches, namespace_matches
 from astrocyte_langgraph._namespaces import (
     Namespace,
@@ -124,7 +123,7 @@ class AstrocyteStore(BaseStore):
         clock: Callable[[], float] | None = None,
     ) -> None:
         self._clock = clock or time.time
-        self._bound = Bound(memory, context, card=card, environment=environment, tenant=tenant)
+        self._bound = bind(memory, context=context, card=card, environment=environment, tenant=tenant)
         scoped = self._bound.scoped
         if namespace_to_bank is None:
             self._to_bank = constant_bank(scoped.bank_id) if scoped is not None else default_bank
