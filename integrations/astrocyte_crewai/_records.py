@@ -4,11 +4,11 @@
     brain.sync.retain_many([item], "crewai/people")
     record = to_crewai(brain.sync.list("crewai/people")[0])      # scope '/people', categories ['people']
 
-Categories are tags. Scope, importance, CrewAI's `source` and `private` ride in metadata under `crewai_*`
-keys beside the caller's scalar metadata; metadata values that are not scalars (lists, dicts) go in the
-record's JSON `value`, since Astrocyte metadata is flat. A record stored under a key (as `AstrocyteStorage`
-stores CrewAI's own ids) shows that key as its CrewAI id. Times are handed to CrewAI as naive UTC, as it
-expects.
+Categories are tags. Scope, importance, CrewAI's `source` and `private` ride in metadata under `crewai_*` keys
+(adapter bookkeeping, see `astrocyte.adapters.BOOKKEEPING_PREFIXES`) beside the caller's scalar metadata;
+metadata values that are not scalars (lists, dicts) go in the record's JSON `value`, since Astrocyte metadata is
+flat. A record stored under a key (as `AstrocyteStorage` stores CrewAI's own ids) shows that key as its CrewAI
+id. Times are handed to CrewAI as naive UTC, as it expects.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 from crewai.memory.types import MemoryRecord as CrewRecord
 
 from astrocyte import MemoryRecord
+from astrocyte.adapters import hit_metadata
 
 SCOPE = "crewai_scope"
 IMPORTANCE = "crewai_importance"
@@ -59,11 +60,11 @@ def retain_item(
 
 
 def to_crewai(record: MemoryRecord, default_importance: float = 0.5) -> CrewRecord:
-    metadata = dict(record.metadata)
-    scope = metadata.pop(SCOPE, None)
-    importance = metadata.pop(IMPORTANCE, None)
-    source = metadata.pop(SOURCE, None)
-    private = metadata.pop(PRIVATE, False)
+    """The CrewAI record of a memory. Its metadata, which CrewAI shows the model, is the memory's own (no adapter's
+    bookkeeping); the fields `hit_metadata` adds have places of their own in a CrewAI record or none."""
+    metadata = hit_metadata(record, fields=())
+    scope, importance = record.metadata.get(SCOPE), record.metadata.get(IMPORTANCE)
+    source, private = record.metadata.get(SOURCE), record.metadata.get(PRIVATE, False)
     if isinstance(record.value, dict) and isinstance(record.value.get("metadata"), dict):
         metadata |= record.value["metadata"]
     return CrewRecord(

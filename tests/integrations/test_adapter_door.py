@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from astrocyte import Astrocyte, Context, ScopedMemory, ValidationError
-from astrocyte.adapters import bind, bind_memory
+from astrocyte.adapters import BOOKKEEPING_PREFIXES, HIT_FIELDS, bind, bind_memory, hit_metadata
 
 ANN = Context(principal="user:ann")
 
@@ -56,3 +56,51 @@ def test_misuse_names_the_fix(memory_brain: Astrocyte) -> None:
     with pytest.raises(ValidationError, match="context: principal"):
         bind(memory_brain, context={"principal": "ann"})
     assert isinstance(bind_memory(memory_brain, "notes"), ScopedMemory)
+
+
+# -- a hit as framework metadata
+
+
+def test_hit_metadata_is_own_metadata_plus_one_set_of_fields(memory_brain: Astrocyte) -> None:
+    memory_brain.sync.retain(
+        "Ann likes oolong tea.",
+        bank_id="notes",
+        key="tea",
+        metadata={"topic": "tea", "langgraph_order": 7, "crewai_scope": "/"},
+        tags=["drinks"],
+        source="user:ann",
+    )
+    [hit] = memory_brain.sync.recall("Which tea does Ann like?", bank_id="notes").hits
+    assert hit_metadata(hit) == {
+        "topic": "tea",
+        "memory_id": hit.id,
+        "bank_id": "notes",
+        "key": "tea",
+        "score": hit.score,
+        "tags": ["drinks"],
+        "source": "user:ann",
+        "occurred_at": hit.record.occurred_at.isoformat(),
+    }
+    assert "score" not in hit_metadata(hit.record)
+    assert hit_metadata(hit.record, fields=()) == {"topic": "tea"}
+    assert hit_metadata(hit, fields=["bank_id"]) == {"topic": "tea", "bank_id": "notes"}
+
+
+def test_no_framework_shows_another_s_bookkeeping(memory_brain: Astrocyte) -> None:
+    from astrocyte_autogen import AstrocyteMemory as AutoGenMemory
+    from astrocyte_crewai import AstrocyteMemory as CrewAIMemory
+    from astrocyte_langgraph import AstrocyteRetriever as LangChainRetriever
+    from astrocyte_langgraph import AstrocyteStore
+    from astrocyte_llamaindex import AstrocyteRetriever as LlamaIndexRetriever
+
+    AstrocyteStore(memory_brain, namespace_to_bank="shared").put(("notes", "ann"), "tea", {"content": "Ann likes tea."})
+    query = "Which tea does Ann like?"
+    [document] = LangChainRetriever(memory=memory_brain, bank_id="shared").invoke(query)
+    [node] = LlamaIndexRetriever(memory_brain, bank_id="shared").retrieve(query)
+    [content] = memory_brain.sync.run(AutoGenMemory(memory_brain, bank_id="shared").query(query)).results
+    [match] = CrewAIMemory(memory_brain.scoped("shared")).recall(query)
+    shown = [document.metadata, node.node.metadata, content.metadata or {}]
+    assert all(set(HIT_FIELDS) <= set(metadata) for metadata in shown)
+    assert len({metadata["memory_id"] for metadata in shown}) == 1
+    for metadata in [*shown, match.record.metadata]:
+        assert not [name for name in metadata if name.startswith(BOOKKEEPING_PREFIXES)], metadata
