@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import uuid4
@@ -34,13 +34,12 @@ from crewai.memory.types import ScopeInfo
 from crewai.memory.utils import normalize_scope_path
 
 from astrocyte import Astrocyte, MemoryRecord, RecallHit, RetainResult, ScopedMemory
-from astrocyte.adapters import bind_memory
+from astrocyte.adapters import bind_memory, iter_records
 from astrocyte.testing import OfflineEmbedder
 from astrocyte_crewai._records import in_categories, retain_item, to_crewai, visible
 from astrocyte_crewai._scopes import DEFAULT_BANK, DEFAULT_TEMPLATE, ScopeBanks, ScopeToBank
 
 Embed = Callable[[list[str]], Any]
-_PAGE = 1000
 _OVERSAMPLE = 2
 
 
@@ -270,12 +269,7 @@ class AstrocyteStorage:
         return records
 
     def _bank_records(self, bank: str, where: dict[str, Any] | None = None) -> list[MemoryRecord]:
-        records: list[MemoryRecord] = []
-        while page := self._sync.list(bank, len(records), _PAGE, where, context=self.scoped.context):
-            records += page
-            if len(page) < _PAGE:
-                break
-        return records
+        return self._sync.run(_listed(iter_records(self.scoped.brain, bank, where, context=self.scoped.context)))
 
     def _find(self, record_id: str) -> MemoryRecord | None:
         for bank in self.banks.covering("/", self._readable()):
@@ -315,6 +309,10 @@ class AstrocyteStorage:
                 result = self._sync.forget(bank, **selectors, all=not selectors, context=self.scoped.context)
                 deleted.update(result.deleted_ids)
         return deleted
+
+
+async def _listed(records: AsyncIterator[MemoryRecord]) -> list[MemoryRecord]:
+    return [record async for record in records]
 
 
 def _stored_id(result: RetainResult) -> str:

@@ -3,10 +3,12 @@ paging through a bank, a chat turn as a memory, and the model switch."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from astrocyte import Astrocyte, Context, ScopedMemory, ValidationError
-from astrocyte.adapters import BOOKKEEPING_PREFIXES, HIT_FIELDS, bind, bind_memory, hit_metadata
+from astrocyte.adapters import BOOKKEEPING_PREFIXES, HIT_FIELDS, bind, bind_memory, hit_metadata, iter_records
 
 ANN = Context(principal="user:ann")
 
@@ -104,3 +106,23 @@ def test_no_framework_shows_another_s_bookkeeping(memory_brain: Astrocyte) -> No
     assert len({metadata["memory_id"] for metadata in shown}) == 1
     for metadata in [*shown, match.record.metadata]:
         assert not [name for name in metadata if name.startswith(BOOKKEEPING_PREFIXES)], metadata
+
+
+# -- paging through a bank
+
+
+async def test_iter_records_pages_through_a_bank_oldest_first(memory_brain: Astrocyte) -> None:
+    await memory_brain.retain_many(
+        [{"content": f"Note number {n}.", "metadata": {"even": n % 2 == 0}} for n in range(7)], "notes"
+    )
+
+    async def texts(**options: Any) -> list[str]:
+        return [record.text async for record in iter_records(memory_brain, "notes", **options)]
+
+    every = [f"Note number {n}." for n in range(7)]
+    assert await texts() == every
+    assert await texts(page=2) == every
+    assert await texts(page=2, limit=3) == every[:3]
+    assert await texts(limit=10) == every
+    assert await texts(filter={"even": True}, page=3) == every[::2]
+    assert await texts(context=ANN, filter={"even": False}) == every[1::2]
