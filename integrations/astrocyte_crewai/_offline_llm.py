@@ -14,7 +14,6 @@ memories, it quotes the task's own most telling sentences. Same prompt, same ans
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -22,7 +21,7 @@ from typing import Any
 from crewai.llms.base_llm import BaseLLM
 from pydantic import BaseModel
 
-from astrocyte.adapters import Message
+from astrocyte.adapters import Message, model_from_env
 from astrocyte.testing import OfflineModel
 
 _TASK = re.compile(
@@ -119,7 +118,7 @@ def _final_answer(answer: str) -> str:
 def llm_from_env(offline: BaseLLM | None = None) -> BaseLLM:
     """`crewai.LLM(model=$ASTROCYTE_LLM_MODEL)` (any LiteLLM model name) when that variable is set, else the
     given offline model or `OfflineLLM()`: the switch every example and tutorial uses."""
-    model = os.environ.get("ASTROCYTE_LLM_MODEL")
+    model = model_from_env()
     if model:
         from crewai import LLM
 
