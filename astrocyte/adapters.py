@@ -29,7 +29,6 @@ from astrocyte._core.reflect import NOTHING_FOUND
 from astrocyte.api import Astrocyte, _context
 from astrocyte.cards import CardSource
 from astrocyte.errors import ValidationError
-from astrocyte.models.base import Message
 from astrocyte.models.litellm_models import call_litellm, import_litellm, provider_errors
 from astrocyte.scoped import ScopedMemory
 from astrocyte.types import Context, MemoryRecord, RecallHit, RetainResult
@@ -45,7 +44,6 @@ __all__ = [
     "NOTHING_FOUND",
     "Binding",
     "CardSource",
-    "Message",
     "bind",
     "bind_memory",
     "call_litellm",

@@ -49,7 +49,6 @@ PUBLIC = {
         "NOTHING_FOUND",
         "Binding",
         "CardSource",
-        "Message",
         "bind",
         "bind_memory",
         "call_litellm",
