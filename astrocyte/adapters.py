@@ -22,19 +22,16 @@ from collections.abc import AsyncIterator, Collection, Coroutine, Mapping, Seque
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-import astrocyte.config as _config
 from astrocyte._core.reflect import NOTHING_FOUND
 from astrocyte.api import Astrocyte, _context
 from astrocyte.cards import CardSource
+from astrocyte.config import ContextConfig as _ContextConfig
 from astrocyte.errors import ValidationError
 from astrocyte.models.litellm_models import call_litellm, import_litellm, provider_errors
 from astrocyte.scoped import ScopedMemory
 from astrocyte.types import Context, MemoryRecord, RecallHit, RetainResult
-
-if TYPE_CHECKING:
-    from astrocyte.config import ContextConfig
 
 __all__ = [
     "BOOKKEEPING_PREFIXES",
@@ -50,6 +47,7 @@ __all__ = [
     "chat_turn",
     "hit_metadata",
     "import_litellm",
+    "is_bookkeeping",
     "iter_records",
     "model_from_env",
     "provider_errors",
@@ -66,13 +64,14 @@ proxy, which fails unless mcp>=2 is installed; a framework's tools are plain fun
 
 BOOKKEEPING_PREFIXES = ("langgraph_", "crewai_", "llamaindex_", "autogen_")
 """Metadata keys an adapter stores for itself (LangGraph store digests, stamps and TTL, CrewAI scopes...) start
-with its prefix here. They stay in the store for that adapter and MIP rules, and `hit_metadata` never shows them."""
+with its prefix here: they stay in the store for that adapter, MIP rules and provenance, never in front of a model
+(see `hit_metadata`)."""
 
 HIT_FIELDS = ("memory_id", "bank_id", "key", "score", "tags", "source", "occurred_at")
 """The fields `hit_metadata` adds to a memory's own metadata (see there for what each is)."""
 
 _PAGE = 1000
-_DEFAULT_KEYS = _config.ContextConfig()
+_DEFAULT_KEYS = _ContextConfig()
 
 
 @dataclass(frozen=True)
@@ -182,7 +181,9 @@ def bind_memory(
     ).memory
 
 
-def hit_metadata(found: RecallHit | MemoryRecord, *, fields: Collection[str] = HIT_FIELDS) -> dict[str, Any]:
+def hit_metadata(
+    found: RecallHit | MemoryRecord, *, fields: Collection[str] = HIT_FIELDS, bookkeeping: bool = True
+) -> dict[str, Any]:
     """What a framework shows as a memory's metadata: its own metadata, then the `fields` (default: all of them):
 
     - `memory_id`: the memory's id (what `forget(memory_ids=...)` and `brain.get` take);
@@ -193,10 +194,13 @@ def hit_metadata(found: RecallHit | MemoryRecord, *, fields: Collection[str] = H
     - `source`: who or what wrote it (a principal, `langgraph:checkpoint`...), or None;
     - `occurred_at`: when it happened, ISO 8601 with its offset.
 
-    These win over own metadata of the same name. Adapter bookkeeping (keys starting with one of
-    `BOOKKEEPING_PREFIXES`) is left out, so one framework never shows a model another's stamps and digests. A
-    framework whose own type has a place for one of these (a LangChain Document's `id`, a CrewAI record's
-    `source`) fills that place too, or leaves the field out here."""
+    These win over own metadata of the same name. A framework whose own type has a place for one of these (a
+    LangChain Document's `id`, a CrewAI record's `source`) fills that place too, or leaves the field out here.
+
+    Adapter bookkeeping (keys `is_bookkeeping` tells apart) says which adapter wrote a memory and where (a CrewAI
+    scope, a LangGraph namespace), so it is kept, but never for a model to read: pass `bookkeeping=False` for
+    metadata a framework puts in front of its model (CrewAI's record metadata), or hide those keys from the model
+    the framework's own way (LlamaIndex's `excluded_llm_metadata_keys`)."""
     record = found.record if isinstance(found, RecallHit) else found
     about: dict[str, Any] = {
         "memory_id": record.id,
@@ -208,8 +212,13 @@ def hit_metadata(found: RecallHit | MemoryRecord, *, fields: Collection[str] = H
     }
     if isinstance(found, RecallHit):
         about["score"] = found.score
-    own = {name: value for name, value in record.metadata.items() if not name.startswith(BOOKKEEPING_PREFIXES)}
+    own = {name: value for name, value in record.metadata.items() if bookkeeping or not is_bookkeeping(name)}
     return own | {name: about[name] for name in HIT_FIELDS if name in fields and name in about}
+
+
+def is_bookkeeping(name: str) -> bool:
+    """Whether a metadata key is an adapter's own bookkeeping (it starts with one of `BOOKKEEPING_PREFIXES`)."""
+    return name.startswith(BOOKKEEPING_PREFIXES)
 
 
 async def iter_records(
@@ -240,19 +249,20 @@ def chat_turn(
     speaker: str | None,
     thread: str | None = None,
     role: str | None = None,
-    occurred_at: datetime | None = None,
-    keys: ContextConfig | None = None,
+    occurred_at: datetime | str | None = None,
+    brain: Astrocyte | None = None,
     **fields: Any,
 ) -> dict[str, Any]:
     """A `retain_many` item for one turn of a conversation, in the metadata the core's conversation context reads.
 
-    `speaker` (who said it; None for a summary of many) goes under the first of `keys.speaker_keys`, so the name
-    is indexed with the turn's words; `thread` (the conversation) under the first of `keys.thread_keys`, so the
-    turns before it in the thread are indexed as its context; `role` (user, assistant, ...) under `role`. `keys`
-    is the brain's `config.pipeline.context` (default: the core's defaults, `speaker` and `session`). `fields`
-    are any other item fields (`key`, `tags`, `source`, `bank_id`...); their `metadata` is kept beside these."""
+    `speaker` (who said it; None for a summary of many) goes under the first of the `pipeline.context.speaker_keys`
+    of `brain`'s config, so the name is indexed with the turn's words; `thread` (the conversation) under the first
+    of its `thread_keys`, so the turns before it in the thread are indexed as its context; `role` (user,
+    assistant, ...) under `role`. Without `brain`, or where it names no keys, the core's defaults: `speaker` and
+    `session`. `fields` are any other item fields (`key`, `tags`, `source`, `bank_id`...); their `metadata` is
+    kept beside these."""
     metadata = dict(fields.pop("metadata", None) or {})
-    keys = keys or _DEFAULT_KEYS
+    keys = brain.config.pipeline.context if brain is not None else _DEFAULT_KEYS
     said = (
         ("role", role),
         ((keys.speaker_keys or _DEFAULT_KEYS.speaker_keys)[0], speaker),

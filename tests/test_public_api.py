@@ -55,6 +55,7 @@ PUBLIC = {
         "chat_turn",
         "hit_metadata",
         "import_litellm",
+        "is_bookkeeping",
         "iter_records",
         "model_from_env",
         "provider_errors",

@@ -171,6 +171,7 @@ class AstrocyteMemory(Memory):
                 metadata=metadata,
                 source=source,
                 private=private,
+                speaker=role,
             )
 
     def recall(

@@ -235,9 +235,12 @@ class AstrocyteStorage:
         metadata: dict[str, Any] | None = None,
         source: str | None = None,
         private: bool = False,
+        speaker: str | None = None,
     ) -> list[CrewRecord]:
-        """Remember new texts in the bank of `scope`, with no key: Astrocyte chunks and de-duplicates them."""
+        """Remember new texts in the bank of `scope`, with no key: Astrocyte chunks and de-duplicates them. With
+        `speaker` (the agent role that said them), each is a chat turn of that speaker."""
         fields = {"categories": categories, "metadata": metadata, "source": source, "private": private}
+        fields |= {"speaker": speaker, "brain": self.scoped.brain}
         bank = {"bank_id": self.banks.bank(scope)}
         items = [retain_item(content, scope=scope, importance=importance, **fields) | bank for content in contents]
         results = self.scoped.sync.retain_many(items)

@@ -12,8 +12,8 @@
 
 Each node's id is the memory id and its score the recall score; its metadata is
 `astrocyte.adapters.hit_metadata`'s, as every adapter gives it: the memory's own metadata plus `memory_id`,
-`bank_id`, `key`, `score`, `tags`, `source` and `occurred_at`. Only the memory's own metadata and `occurred_at` are
-shown to the LLM.
+`bank_id`, `key`, `score`, `tags`, `source` and `occurred_at`. Only the memory's own metadata (without adapter
+bookkeeping) and `occurred_at` are shown to the LLM.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from llama_index.core.callbacks import CallbackManager
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from astrocyte import Astrocyte, Context, RecallHit, RecallResult, ScopedMemory
-from astrocyte.adapters import HIT_FIELDS, CardSource, bind_memory, hit_metadata
+from astrocyte.adapters import HIT_FIELDS, CardSource, bind_memory, hit_metadata, is_bookkeeping
 
 _HIDDEN_FROM_LLM = [field for field in HIT_FIELDS if field != "occurred_at"]
 
@@ -74,6 +74,6 @@ def _node(hit: RecallHit) -> TextNode:
         id_=hit.id,
         text=hit.text,
         metadata=metadata,
-        excluded_llm_metadata_keys=_HIDDEN_FROM_LLM,
+        excluded_llm_metadata_keys=[*_HIDDEN_FROM_LLM, *(name for name in metadata if is_bookkeeping(name))],
         excluded_embed_metadata_keys=list(metadata),
     )

@@ -8,7 +8,17 @@ from typing import Any
 import pytest
 
 from astrocyte import Astrocyte, Context, ScopedMemory, ValidationError
-from astrocyte.adapters import BOOKKEEPING_PREFIXES, HIT_FIELDS, bind, bind_memory, hit_metadata, iter_records
+from astrocyte.adapters import (
+    BOOKKEEPING_PREFIXES,
+    HIT_FIELDS,
+    bind,
+    bind_memory,
+    chat_turn,
+    hit_metadata,
+    is_bookkeeping,
+    iter_records,
+)
+from astrocyte.testing import NO_ANSWER, quote_answer
 
 ANN = Context(principal="user:ann")
 
@@ -73,7 +83,7 @@ def test_hit_metadata_is_own_metadata_plus_one_set_of_fields(memory_brain: Astro
         source="user:ann",
     )
     [hit] = memory_brain.sync.recall("Which tea does Ann like?", bank_id="notes").hits
-    assert hit_metadata(hit) == {
+    assert hit_metadata(hit, bookkeeping=False) == {
         "topic": "tea",
         "memory_id": hit.id,
         "bank_id": "notes",
@@ -84,11 +94,15 @@ def test_hit_metadata_is_own_metadata_plus_one_set_of_fields(memory_brain: Astro
         "occurred_at": hit.record.occurred_at.isoformat(),
     }
     assert "score" not in hit_metadata(hit.record)
-    assert hit_metadata(hit.record, fields=()) == {"topic": "tea"}
-    assert hit_metadata(hit, fields=["bank_id"]) == {"topic": "tea", "bank_id": "notes"}
+    assert hit_metadata(hit.record, fields=(), bookkeeping=False) == {"topic": "tea"}
+    assert hit_metadata(hit.record, fields=()) == {"topic": "tea", "langgraph_order": 7, "crewai_scope": "/"}
+    assert hit_metadata(hit, fields=["bank_id"], bookkeeping=False) == {"topic": "tea", "bank_id": "notes"}
+    assert is_bookkeeping("langgraph_ns1") and is_bookkeeping("crewai_scope") and not is_bookkeeping("topic")
 
 
-def test_no_framework_shows_another_s_bookkeeping(memory_brain: Astrocyte) -> None:
+def test_no_framework_shows_its_model_another_s_bookkeeping(memory_brain: Astrocyte) -> None:
+    from llama_index.core.schema import MetadataMode
+
     from astrocyte_autogen import AstrocyteMemory as AutoGenMemory
     from astrocyte_crewai import AstrocyteMemory as CrewAIMemory
     from astrocyte_langgraph import AstrocyteRetriever as LangChainRetriever
@@ -104,8 +118,10 @@ def test_no_framework_shows_another_s_bookkeeping(memory_brain: Astrocyte) -> No
     shown = [document.metadata, node.node.metadata, content.metadata or {}]
     assert all(set(HIT_FIELDS) <= set(metadata) for metadata in shown)
     assert len({metadata["memory_id"] for metadata in shown}) == 1
-    for metadata in [*shown, match.record.metadata]:
-        assert not [name for name in metadata if name.startswith(BOOKKEEPING_PREFIXES)], metadata
+    assert all(metadata["langgraph_namespace"] == "notes/ann" for metadata in shown)  # who wrote it, and where
+    for to_the_model in [node.node.get_content(MetadataMode.LLM), match.format()]:
+        assert not any(prefix in to_the_model for prefix in BOOKKEEPING_PREFIXES), to_the_model
+    assert not [name for name in match.record.metadata if is_bookkeeping(name)]
 
 
 # -- paging through a bank
@@ -126,3 +142,49 @@ async def test_iter_records_pages_through_a_bank_oldest_first(memory_brain: Astr
     assert await texts(limit=10) == every
     assert await texts(filter={"even": True}, page=3) == every[::2]
     assert await texts(context=ANN, filter={"even": False}) == every[1::2]
+
+
+# -- a chat turn as a memory
+
+KEYWORD_ONLY = {"weights": {"semantic": 0.0, "keyword": 1.0, "entity": 0.0}, "rerank": {"enabled": False}}
+FILLER = ["Nice weather today.", "Work was busy.", "The bus was late.", "Lunch was good."]
+
+
+def test_a_chat_turn_carries_the_keys_the_core_reads() -> None:
+    turn = chat_turn("I moved to Lyon.", speaker="ann", thread="t1", role="user", key="k1", metadata={"n": 1})
+    assert turn == {
+        "content": "I moved to Lyon.",
+        "key": "k1",
+        "metadata": {"n": 1, "role": "user", "speaker": "ann", "session": "t1"},
+    }
+    assert chat_turn("A summary.", speaker=None, occurred_at="2024-05-01T10:00:00+00:00") == {
+        "content": "A summary.",
+        "metadata": {},
+        "occurred_at": "2024-05-01T10:00:00+00:00",
+    }
+    with Astrocyte({"store": {"kind": "memory"}, "pipeline": {"context": {"speaker_keys": ["author"]}}}) as brain:
+        assert chat_turn("Hi.", speaker="bo", brain=brain)["metadata"] == {"author": "bo"}
+    with Astrocyte({"store": {"kind": "memory"}, "pipeline": {"context": {"thread_keys": []}}}) as brain:
+        assert chat_turn("Hi.", speaker="bo", thread="t2", brain=brain)["metadata"]["session"] == "t2"
+
+
+@pytest.mark.parametrize(("as_turns", "found"), [(True, True), (False, False)])
+def test_chat_turns_give_recall_the_speaker_and_the_turn_before(as_turns: bool, found: bool) -> None:
+    said = [("Tom", "How was the hike at Eagle Ridge?"), ("Maya", "We made it to the top!")]
+    with Astrocyte({"store": {"kind": "memory"}, "pipeline": {"recall": KEYWORD_ONLY}}) as brain:
+        brain.sync.retain_many(FILLER, "chat")
+        items = [chat_turn(text, speaker=who, thread="s1", brain=brain) if as_turns else text for who, text in said]
+        brain.sync.retain_many(items, "chat")
+        hits = brain.sync.recall("What did Maya say about Eagle Ridge?", bank_id="chat", max_results=1).hits
+    assert (hits[0].text == "We made it to the top!") is found
+
+
+# -- offline stand-ins
+
+
+def test_quote_answer_quotes_the_best_sentences_and_cites_their_passage() -> None:
+    passages = ["Ann lives in Lyon. She sings.", "Bo lives in Oslo with Ann's cat."]
+    both = "Ann lives in Lyon. [1] Bo lives in Oslo with Ann's cat. [2]"
+    assert quote_answer("Where does Ann live?", passages) == both
+    assert quote_answer("Where does Ann live?", passages, limit=1, cite=False) == "Ann lives in Lyon."
+    assert quote_answer("Who plays the oboe?", passages) == NO_ANSWER
