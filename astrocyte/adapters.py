@@ -162,23 +162,11 @@ def bind_memory(
     bank_id: str | None = None,
     banks: Sequence[str] | None = None,
     context: Context | Mapping[str, Any] | None = None,
-    *,
-    card: CardSource | None = None,
-    environment: str | None = None,
-    tenant: str | None = None,
-    default_bank: str | None = None,
+    **options: Any,
 ) -> ScopedMemory:
-    """`bind(...)` for an adapter that needs a bank: the ScopedMemory, or a ValidationError naming `bank_id`."""
-    return bind(
-        memory,
-        bank_id,
-        banks,
-        context,
-        card=card,
-        environment=environment,
-        tenant=tenant,
-        default_bank=default_bank,
-    ).memory
+    """`bind(...)` (the same arguments: `card`, `environment`, `tenant`, `default_bank`) for an adapter that needs
+    a bank: the ScopedMemory, or a ValidationError naming `bank_id`."""
+    return bind(memory, bank_id, banks, context, **options).memory
 
 
 def hit_metadata(
