@@ -1,15 +1,18 @@
 """Stand-ins for tests, examples and tutorials: a deterministic chat model and embedder, a clock you move by
 hand, and backend faults you switch on and off. No network, no sleeping.
 
-    from astrocyte.testing import FakeClock, Faults, OfflineEmbedder, OfflineModel
+    from astrocyte.testing import FakeClock, Faults, OfflineEmbedder, OfflineModel, quote_answer
 
     clock, faults = FakeClock(), Faults()
     brain = Astrocyte(embedder=faults.wrap(OfflineEmbedder(), Embedder), llm=OfflineModel(), clock=clock)
     with faults.failing("embed", error=ConnectionError("embedding service down")):
         brain.sync.recall("deploy key", bank_id="ops")        # degrades to keyword search
     clock.advance(days=40)                                    # TTL, breakers, quotas see the new time
+    quote_answer("Where does Ann live?", ["Ann lives in Lyon. She sings."])   # 'Ann lives in Lyon. [1]'
 
-Framework adapters wrap the offline model and embedder in their frameworks' own fake-model interfaces.
+Framework adapters wrap `quote_answer` (what `OfflineModel` answers numbered passages with) and the offline
+embedder in their frameworks' own fake-model interfaces: each finds the question and the passages in its own
+prompt shape.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import contextlib
 import functools
 import inspect
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -26,9 +29,29 @@ from astrocyte._extractive import NO_ANSWER, Quote, best_sentences
 from astrocyte.models.offline_embedder import OfflineEmbedder
 from astrocyte.models.offline_model import OfflineModel
 
-__all__ = ["NO_ANSWER", "FakeClock", "Faults", "OfflineEmbedder", "OfflineModel", "Quote", "best_sentences"]
+__all__ = [
+    "NO_ANSWER",
+    "FakeClock",
+    "Faults",
+    "OfflineEmbedder",
+    "OfflineModel",
+    "Quote",
+    "best_sentences",
+    "quote_answer",
+]
 
 T = TypeVar("T")
+
+
+def quote_answer(question: str, passages: Sequence[str], *, limit: int = 2, cite: bool = True) -> str:
+    """The `limit` sentences of `passages` sharing the most content words with `question`, best first, each
+    followed by the number of its passage (`[1]` for the first) unless `cite` is False; NO_ANSWER when none does.
+
+    Deterministic and offline: it quotes, it does not generate language."""
+    quotes = best_sentences(question, [(str(number), text) for number, text in enumerate(passages, 1)], limit)
+    if not quotes:
+        return NO_ANSWER
+    return " ".join(f"{quote.sentence} [{quote.label}]" if cite else quote.sentence for quote in quotes)
 
 
 class FakeClock:

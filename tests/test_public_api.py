@@ -42,12 +42,22 @@ PUBLIC = {
         "load_config",
     ],
     "astrocyte.adapters": [
+        "BOOKKEEPING_PREFIXES",
+        "HIT_FIELDS",
+        "LITELLM_PLAIN_TOOLS",
+        "MODEL_ENV",
         "NOTHING_FOUND",
+        "Binding",
         "CardSource",
-        "Message",
+        "bind",
         "bind_memory",
         "call_litellm",
+        "chat_turn",
+        "hit_metadata",
         "import_litellm",
+        "is_bookkeeping",
+        "iter_records",
+        "model_from_env",
         "provider_errors",
     ],
     "astrocyte.testing": [
@@ -58,6 +68,7 @@ PUBLIC = {
         "OfflineModel",
         "Quote",
         "best_sentences",
+        "quote_answer",
     ],
 }
 

@@ -42,6 +42,9 @@ class AstrocyteMemoryConfig(BaseModel):
     """How many memories `query` returns and `update_context` puts in front of the model."""
     auto_retain: bool = False
     """Retain the user and assistant messages that `update_context` sees (and, on `close`, those not yet seen)."""
+    thread: str | None = None
+    """The conversation auto-retained turns belong to, so recall indexes each with the turns before it; None:
+    they are not grouped into one."""
 
     @model_validator(mode="after")
     def _one_source_and_a_valid_caller(self) -> AstrocyteMemoryConfig:

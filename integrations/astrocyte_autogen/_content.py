@@ -15,6 +15,7 @@ from typing import Any
 from autogen_core.memory import MemoryContent, MemoryMimeType
 
 from astrocyte import RecallHit, ValidationError
+from astrocyte.adapters import hit_metadata
 
 _CONTENT_TYPES = {
     MemoryMimeType.TEXT.value: "text",
@@ -44,18 +45,12 @@ def retain_item(content: MemoryContent) -> dict[str, Any]:
 
 
 def memory_content(hit: RecallHit) -> MemoryContent:
-    """A recalled memory as AutoGen content; its metadata adds memory_id, bank_id, score and occurred_at."""
+    """A recalled memory as AutoGen content, with `astrocyte.adapters.hit_metadata` as its metadata (the memory's
+    own metadata plus memory_id, bank_id, key, score, tags, source and occurred_at)."""
     record = hit.record
-    metadata = {
-        **record.metadata,
-        "memory_id": record.id,
-        "bank_id": record.bank_id,
-        "score": hit.score,
-        "occurred_at": record.occurred_at.isoformat(),
-    }
     mime = _MIME_TYPES.get(record.content_type, MemoryMimeType.TEXT.value)
     content = record.value if mime == MemoryMimeType.JSON.value and isinstance(record.value, dict) else record.text
-    return MemoryContent(content=content, mime_type=MemoryMimeType(mime), metadata=metadata)
+    return MemoryContent(content=content, mime_type=MemoryMimeType(mime), metadata=hit_metadata(hit))
 
 
 def _json_value(content: object) -> Any:

@@ -20,7 +20,6 @@ variables. A provider failure is raised as astrocyte's `ProviderUnavailable`. Re
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Self
 
@@ -41,11 +40,10 @@ from autogen_core.tools import Tool, ToolSchema
 from pydantic import BaseModel, Field
 
 from astrocyte import ConfigError
-from astrocyte.adapters import call_litellm, import_litellm
+from astrocyte.adapters import LITELLM_PLAIN_TOOLS, call_litellm, import_litellm, model_from_env
 from astrocyte_autogen._client_base import WholeReplyClient
 from astrocyte_autogen._offline import OfflineChatCompletionClient
 
-MODEL_ENV = "ASTROCYTE_LLM_MODEL"
 _FINISH_REASONS: dict[str, FinishReasons] = {
     "stop": "stop",
     "length": "length",
@@ -53,9 +51,6 @@ _FINISH_REASONS: dict[str, FinishReasons] = {
     "tool_calls": "function_calls",
     "function_call": "function_calls",
 }
-# litellm checks tools for its MCP gateway by importing its proxy, which fails unless mcp>=2 is installed;
-# AutoGen's tools are plain functions, so the check is skipped.
-_NOT_MCP = {"_skip_mcp_handler": True}
 
 
 class LiteLLMChatCompletionClientConfig(BaseModel):
@@ -169,7 +164,7 @@ class LiteLLMChatCompletionClient(WholeReplyClient, Component[LiteLLMChatComplet
                 "tools": [_openai_tool(tool) for tool in tools],
                 "tool_choice": _openai_tool_choice(tool_choice),
             }
-            request |= _NOT_MCP
+            request |= LITELLM_PLAIN_TOOLS
         if json_output is True:
             request["response_format"] = {"type": "json_object"}
         elif isinstance(json_output, type):
@@ -193,7 +188,7 @@ class LiteLLMChatCompletionClient(WholeReplyClient, Component[LiteLLMChatComplet
 
 def model_client_from_env(offline: ChatCompletionClient | None = None) -> ChatCompletionClient:
     """`LiteLLMChatCompletionClient` for ASTROCYTE_LLM_MODEL; without it `offline`, or an offline client."""
-    model = os.environ.get(MODEL_ENV)
+    model = model_from_env()
     if model:
         return LiteLLMChatCompletionClient(model)
     return offline if offline is not None else OfflineChatCompletionClient()

@@ -16,8 +16,10 @@
 Before each model call the agent calls `update_context`: the memory recalls with the last message as the query
 and adds the memories as one SystemMessage ("Relevant memory content:" and a numbered list). With
 `auto_retain`, the user and assistant messages it sees there are retained too (`"<source>: <text>"`, after the
-recall, so a message never recalls itself), and `close` retains those added since. Every call carries the
-memory's context, so access control, PII and the rest of the policy apply.
+recall, so a message never recalls itself), and `close` retains those added since. Each is a chat turn
+(`astrocyte.adapters.chat_turn`): the message's source is its speaker, so recall knows who said it, and with
+`thread` (the conversation's id) recall also indexes each turn with the turns before it. Every call carries the memory's
+context, so access control, PII and the rest of the policy apply.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from autogen_core.model_context import ChatCompletionContext
 from autogen_core.models import AssistantMessage, LLMMessage, SystemMessage, UserMessage
 
 from astrocyte import Astrocyte, AstrocyteConfig, Context, RecallResult, ScopedMemory
-from astrocyte.adapters import CardSource, bind_memory
+from astrocyte.adapters import CardSource, bind_memory, chat_turn
 from astrocyte_autogen import _shared
 from astrocyte_autogen._config import AstrocyteMemoryConfig
 from astrocyte_autogen._content import memory_content, retain_item
@@ -58,10 +60,13 @@ class AstrocyteMemory(Memory, Component[AstrocyteMemoryConfig]):
         card: CardSource | None = None,
         max_results: int = 5,
         auto_retain: bool = False,
+        thread: str | None = None,
     ) -> None:
         self._memory = bind_memory(memory, bank_id, banks, context, card=card)
         self.max_results = max_results
         self.auto_retain = auto_retain
+        self.thread = thread
+        """The conversation auto-retained turns belong to; None: they are not grouped into one."""
         self._opener: dict[str, Any] = {"astrocyte": _inline(self._memory.brain.config)}
         self._retained: set[Turn] = set()
         self._model_context: ChatCompletionContext | None = None
@@ -80,6 +85,7 @@ class AstrocyteMemory(Memory, Component[AstrocyteMemoryConfig]):
                 context=config.context(),
                 max_results=config.max_results,
                 auto_retain=config.auto_retain,
+                thread=config.thread,
             )
         finally:
             _shared.release(brain)  # the new memory holds its own claim; this drops the one taken to open it
@@ -146,6 +152,7 @@ class AstrocyteMemory(Memory, Component[AstrocyteMemoryConfig]):
             environment=context.environment,
             max_results=self.max_results,
             auto_retain=self.auto_retain,
+            thread=self.thread,
         )
 
     @classmethod
@@ -159,9 +166,10 @@ class AstrocyteMemory(Memory, Component[AstrocyteMemoryConfig]):
     async def _retain_turns(self, messages: Sequence[LLMMessage]) -> None:
         fresh = [turn for turn in dict.fromkeys(map(_turn, messages)) if turn and turn not in self._retained]
         if fresh:
+            brain = self._memory.brain
             await self._memory.retain_many(
                 [
-                    {"content": f"{speaker}: {text}", "metadata": {"role": role, "speaker": speaker}}
+                    chat_turn(f"{speaker}: {text}", speaker=speaker, thread=self.thread, role=role, brain=brain)
                     for role, speaker, text in fresh
                 ]
             )

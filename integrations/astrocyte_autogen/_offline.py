@@ -5,8 +5,8 @@
 
     agent = AssistantAgent("assistant", model_client=OfflineChatCompletionClient(), memory=[memory])
 
-It wraps astrocyte's `OfflineModel` and does not generate language or call tools: the numbered lines of the
-system messages (the "Relevant memory content" that AstrocyteMemory adds) are its passages, the last user
+It quotes with `astrocyte.testing.quote_answer` and does not generate language or call tools: the numbered
+lines of the system messages (the "Relevant memory content" that AstrocyteMemory adds) are its passages, the last user
 message is the question, and the answer quotes the passages that best match it, citing their numbers. With no
 numbered passages it says that nothing it was given answers the question.
 """
@@ -30,11 +30,10 @@ from autogen_core.models import (
 from autogen_core.tools import Tool, ToolSchema
 from pydantic import BaseModel
 
-from astrocyte.adapters import Message
-from astrocyte.testing import NO_ANSWER, OfflineModel
+from astrocyte.testing import NO_ANSWER, quote_answer
 from astrocyte_autogen._client_base import WholeReplyClient
 
-_NUMBERED = re.compile(r"^\s*(\d+)\.\s+(.+)$", re.MULTILINE)
+_NUMBERED = re.compile(r"^\s*\d+\.\s+(.+)$", re.MULTILINE)
 _CONTEXT_TOKENS = 100_000
 
 
@@ -49,10 +48,6 @@ class OfflineChatCompletionClient(WholeReplyClient, Component[OfflineChatComplet
     component_config_schema = OfflineChatCompletionClientConfig
     component_provider_override = "astrocyte_autogen.OfflineChatCompletionClient"
 
-    def __init__(self) -> None:
-        self._model = OfflineModel()
-        super().__init__()
-
     async def create(
         self,
         messages: Sequence[LLMMessage],
@@ -63,7 +58,7 @@ class OfflineChatCompletionClient(WholeReplyClient, Component[OfflineChatComplet
         extra_create_args: Mapping[str, Any] | None = None,
         cancellation_token: CancellationToken | None = None,
     ) -> CreateResult:
-        answer = await self._answer(messages)
+        answer = _answer(messages)
         usage = RequestUsage(prompt_tokens=self.count_tokens(messages), completion_tokens=len(answer.split()))
         self._count(usage)
         return CreateResult(finish_reason="stop", content=answer, usage=usage, cached=False)
@@ -95,17 +90,13 @@ class OfflineChatCompletionClient(WholeReplyClient, Component[OfflineChatComplet
     def _from_config(cls, config: OfflineChatCompletionClientConfig) -> Self:
         return cls()
 
-    async def _answer(self, messages: Sequence[LLMMessage]) -> str:
-        passages = [
-            f"[{number}] {text}"
-            for message in messages
-            if isinstance(message, SystemMessage)
-            for number, text in _NUMBERED.findall(message.content)
-        ]
-        question = next(
-            (str(message.content) for message in reversed(messages) if isinstance(message, UserMessage)), ""
-        )
-        if not passages or not question.strip():
-            return NO_ANSWER
-        prompt = "\n".join([*passages, f"Question: {question}"])
-        return await self._model.complete([Message("user", prompt)])
+
+def _answer(messages: Sequence[LLMMessage]) -> str:
+    passages = [
+        text
+        for message in messages
+        if isinstance(message, SystemMessage)
+        for text in _NUMBERED.findall(message.content)
+    ]
+    question = next((str(message.content) for message in reversed(messages) if isinstance(message, UserMessage)), "")
+    return quote_answer(question, passages) if passages and question.strip() else NO_ANSWER

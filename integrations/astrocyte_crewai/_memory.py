@@ -64,6 +64,7 @@ from crewai.memory.utils import join_scope_paths
 from pydantic import Field, PlainValidator, model_validator
 
 from astrocyte import Astrocyte, Context, ScopedMemory
+from astrocyte.adapters import bind_memory
 from astrocyte_crewai._offline_llm import OfflineLLM
 from astrocyte_crewai._records import to_crewai
 from astrocyte_crewai._scopes import (
@@ -170,6 +171,7 @@ class AstrocyteMemory(Memory):
                 metadata=metadata,
                 source=source,
                 private=private,
+                speaker=role,
             )
 
     def recall(
@@ -210,7 +212,7 @@ class AstrocyteMemory(Memory):
         return AstrocyteStorage(self._caller(role), scope_to_bank=self.scope_to_bank)
 
     def _caller(self, role: str | None) -> ScopedMemory:
-        base = self.astrocyte if isinstance(self.astrocyte, ScopedMemory) else self.astrocyte.scoped(DEFAULT_BANK)
+        base = bind_memory(self.astrocyte, default_bank=DEFAULT_BANK)
         principal = self._principal_of(role)
         if principal is None:
             return base

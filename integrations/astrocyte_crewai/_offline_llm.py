@@ -5,25 +5,22 @@
     agent = Agent(role="Researcher", goal="...", backstory="...", llm=OfflineLLM())
 
 It is not a language model and does not reason or call tools. It answers every call in CrewAI's final-answer
-format by quoting, through Astrocyte's `OfflineModel`: given the memories CrewAI put in the prompt, it quotes
-the sentences of those memories that share the most words with the current task, citing them `[n]`; given no
-memories, it quotes the task's own most telling sentences. Same prompt, same answer, on every machine. Swap in
+format by quoting, through `astrocyte.testing.quote_answer`: given the memories CrewAI put in the prompt, it
+quotes the sentences of those memories that share the most words with the current task, citing them `[n]`;
+given no memories, it quotes the task's own most telling sentences. Same prompt, same answer, on every machine. Swap in
 `crewai.LLM(model=...)` for real answers.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from crewai.llms.base_llm import BaseLLM
 from pydantic import BaseModel
 
-from astrocyte.adapters import Message
-from astrocyte.testing import OfflineModel
+from astrocyte.adapters import model_from_env
+from astrocyte.testing import quote_answer
 
 _TASK = re.compile(
     r"Current Task:\s*(.*?)(?:\n\nThis is the expected criteria|\n\n# Memories from past conversations|\n\nBegin!|\Z)",
@@ -35,7 +32,7 @@ _MEMORY_DETAIL = re.compile(r"^  \S[^:\n]*: .*$", re.MULTILINE)
 
 
 class OfflineLLM(BaseLLM):
-    """Answers by quoting the prompt's memories (or the task) with Astrocyte's deterministic offline model."""
+    """Answers by quoting the prompt's memories (or the task), deterministically and offline."""
 
     def __init__(self, **fields: Any) -> None:
         fields.setdefault("model", "astrocyte-offline")
@@ -51,13 +48,7 @@ class OfflineLLM(BaseLLM):
         from_agent: Any = None,
         response_model: type[BaseModel] | None = None,
     ) -> str:
-        request = _request(messages)
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return _final_answer(asyncio.run(OfflineModel().complete(request)))
-        with ThreadPoolExecutor(max_workers=1) as worker:
-            return _final_answer(worker.submit(asyncio.run, OfflineModel().complete(request)).result())
+        return _final_answer(messages)
 
     async def acall(
         self,
@@ -69,7 +60,7 @@ class OfflineLLM(BaseLLM):
         from_agent: Any = None,
         response_model: type[BaseModel] | None = None,
     ) -> str:
-        return _final_answer(await OfflineModel().complete(_request(messages)))
+        return _final_answer(messages)
 
     def get_input_tokens_count(self, messages: str | list[Any], *args: Any, **kwargs: Any) -> int:
         """Four characters a token: OfflineLLM has no tokenizer, and says so here rather than in a warning."""
@@ -77,15 +68,13 @@ class OfflineLLM(BaseLLM):
         return (len(text) + 3) // 4
 
 
-def _request(messages: str | list[Any]) -> list[Message]:
+def _final_answer(messages: str | list[Any]) -> str:
     prompt = _last_user_text(messages)
     task_match = _TASK.search(prompt)
     task = task_match.group(1).strip() if task_match else prompt
     memories = _memories(prompt)
-    if not memories:
-        return [Message("user", task)]
-    passages = "\n".join(f"[{number}] {memory}" for number, memory in enumerate(memories, 1))
-    return [Message("user", f"{passages}\nQuestion: {task}")]
+    answer = quote_answer(task, memories) if memories else quote_answer(task, [task], cite=False)
+    return f"Thought: I now know the final answer\nFinal Answer: {answer}"
 
 
 def _memories(prompt: str) -> list[str]:
@@ -112,14 +101,10 @@ def _content_text(message: dict[str, Any]) -> str:
     return "" if content is None else str(content)
 
 
-def _final_answer(answer: str) -> str:
-    return f"Thought: I now know the final answer\nFinal Answer: {answer}"
-
-
 def llm_from_env(offline: BaseLLM | None = None) -> BaseLLM:
     """`crewai.LLM(model=$ASTROCYTE_LLM_MODEL)` (any LiteLLM model name) when that variable is set, else the
     given offline model or `OfflineLLM()`: the switch every example and tutorial uses."""
-    model = os.environ.get("ASTROCYTE_LLM_MODEL")
+    model = model_from_env()
     if model:
         from crewai import LLM
 

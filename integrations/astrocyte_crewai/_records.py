@@ -4,11 +4,11 @@
     brain.sync.retain_many([item], "crewai/people")
     record = to_crewai(brain.sync.list("crewai/people")[0])      # scope '/people', categories ['people']
 
-Categories are tags. Scope, importance, CrewAI's `source` and `private` ride in metadata under `crewai_*`
-keys beside the caller's scalar metadata; metadata values that are not scalars (lists, dicts) go in the
-record's JSON `value`, since Astrocyte metadata is flat. A record stored under a key (as `AstrocyteStorage`
-stores CrewAI's own ids) shows that key as its CrewAI id. Times are handed to CrewAI as naive UTC, as it
-expects.
+Categories are tags. Scope, importance, CrewAI's `source` and `private` ride in metadata under `crewai_*` keys
+(adapter bookkeeping, see `astrocyte.adapters.BOOKKEEPING_PREFIXES`) beside the caller's scalar metadata;
+metadata values that are not scalars (lists, dicts) go in the record's JSON `value`, since Astrocyte metadata is
+flat. A record stored under a key (as `AstrocyteStorage` stores CrewAI's own ids) shows that key as its CrewAI
+id. Times are handed to CrewAI as naive UTC, as it expects.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from typing import Any
 
 from crewai.memory.types import MemoryRecord as CrewRecord
 
-from astrocyte import MemoryRecord
+from astrocyte import Astrocyte, MemoryRecord
+from astrocyte.adapters import chat_turn, hit_metadata
 
 SCOPE = "crewai_scope"
 IMPORTANCE = "crewai_importance"
@@ -39,8 +40,11 @@ def retain_item(
     private: bool = False,
     key: str | None = None,
     created_at: datetime | None = None,
+    speaker: str | None = None,
+    brain: Astrocyte | None = None,
 ) -> dict[str, Any]:
-    """One item for `brain.retain_many` carrying every CrewAI field of the memory."""
+    """One item for `brain.retain_many` carrying every CrewAI field of the memory; with `speaker` (the agent role
+    that said it), a chat turn of that speaker in the metadata `brain`'s conversation context reads."""
     given = dict(metadata or {})
     flat = {name: value for name, value in given.items() if isinstance(value, _SCALARS)}
     nested = {name: value for name, value in given.items() if name not in flat}
@@ -48,22 +52,17 @@ def retain_item(
     if source is not None:
         flat[SOURCE] = source
     tags = [tag for tag in categories or () if tag.strip()]
-    item: dict[str, Any] = {"content": content, "tags": tags, "metadata": flat}
-    if nested:
-        item["value"] = {"metadata": nested}
-    if key is not None:
-        item["key"] = key
-    if created_at is not None:
-        item["occurred_at"] = created_at
-    return item
+    optional = {"value": {"metadata": nested} if nested else None, "key": key}
+    given = {name: value for name, value in optional.items() if value is not None}
+    return chat_turn(content, speaker=speaker, occurred_at=created_at, brain=brain, tags=tags, metadata=flat, **given)
 
 
 def to_crewai(record: MemoryRecord, default_importance: float = 0.5) -> CrewRecord:
-    metadata = dict(record.metadata)
-    scope = metadata.pop(SCOPE, None)
-    importance = metadata.pop(IMPORTANCE, None)
-    source = metadata.pop(SOURCE, None)
-    private = metadata.pop(PRIVATE, False)
+    """The CrewAI record of a memory. Its metadata, which CrewAI shows the model, is the memory's own without any
+    adapter's bookkeeping; the fields `hit_metadata` adds have places of their own in a CrewAI record or none."""
+    metadata = hit_metadata(record, fields=(), bookkeeping=False)
+    scope, importance = record.metadata.get(SCOPE), record.metadata.get(IMPORTANCE)
+    source, private = record.metadata.get(SOURCE), record.metadata.get(PRIVATE, False)
     if isinstance(record.value, dict) and isinstance(record.value.get("metadata"), dict):
         metadata |= record.value["metadata"]
     return CrewRecord(

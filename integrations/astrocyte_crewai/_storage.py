@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import uuid4
@@ -34,12 +34,12 @@ from crewai.memory.types import ScopeInfo
 from crewai.memory.utils import normalize_scope_path
 
 from astrocyte import Astrocyte, MemoryRecord, RecallHit, RetainResult, ScopedMemory
+from astrocyte.adapters import bind_memory, iter_records
 from astrocyte.testing import OfflineEmbedder
 from astrocyte_crewai._records import in_categories, retain_item, to_crewai, visible
 from astrocyte_crewai._scopes import DEFAULT_BANK, DEFAULT_TEMPLATE, ScopeBanks, ScopeToBank
 
 Embed = Callable[[list[str]], Any]
-_PAGE = 1000
 _OVERSAMPLE = 2
 
 
@@ -83,7 +83,7 @@ class AstrocyteStorage:
         scope_to_bank: ScopeToBank = DEFAULT_TEMPLATE,
         embedder: Embed | None = None,
     ) -> None:
-        self.scoped = memory if isinstance(memory, ScopedMemory) else memory.scoped(DEFAULT_BANK)
+        self.scoped = bind_memory(memory, default_bank=DEFAULT_BANK)
         self.banks = ScopeBanks(self.scoped.bank_id, scope_to_bank, self.scoped.banks)
         offline = OfflineEmbedder()
         self.embedder = TextKeepingEmbedder(embedder or (lambda texts: self._sync.run(offline.embed(texts))))
@@ -235,9 +235,12 @@ class AstrocyteStorage:
         metadata: dict[str, Any] | None = None,
         source: str | None = None,
         private: bool = False,
+        speaker: str | None = None,
     ) -> list[CrewRecord]:
-        """Remember new texts in the bank of `scope`, with no key: Astrocyte chunks and de-duplicates them."""
+        """Remember new texts in the bank of `scope`, with no key: Astrocyte chunks and de-duplicates them. With
+        `speaker` (the agent role that said them), each is a chat turn of that speaker."""
         fields = {"categories": categories, "metadata": metadata, "source": source, "private": private}
+        fields |= {"speaker": speaker, "brain": self.scoped.brain}
         bank = {"bank_id": self.banks.bank(scope)}
         items = [retain_item(content, scope=scope, importance=importance, **fields) | bank for content in contents]
         results = self.scoped.sync.retain_many(items)
@@ -269,12 +272,7 @@ class AstrocyteStorage:
         return records
 
     def _bank_records(self, bank: str, where: dict[str, Any] | None = None) -> list[MemoryRecord]:
-        records: list[MemoryRecord] = []
-        while page := self._sync.list(bank, len(records), _PAGE, where, context=self.scoped.context):
-            records += page
-            if len(page) < _PAGE:
-                break
-        return records
+        return self._sync.run(_listed(iter_records(self.scoped.brain, bank, where, context=self.scoped.context)))
 
     def _find(self, record_id: str) -> MemoryRecord | None:
         for bank in self.banks.covering("/", self._readable()):
@@ -314,6 +312,10 @@ class AstrocyteStorage:
                 result = self._sync.forget(bank, **selectors, all=not selectors, context=self.scoped.context)
                 deleted.update(result.deleted_ids)
         return deleted
+
+
+async def _listed(records: AsyncIterator[MemoryRecord]) -> list[MemoryRecord]:
+    return [record async for record in records]
 
 
 def _stored_id(result: RetainResult) -> str:

@@ -15,8 +15,10 @@ process has not retained yet are retained: by default the human and AI messages 
 keyed by thread and message id (so a restart re-retains a thread's history as upserts, never duplicates). Pass
 `message_filter` to choose messages, or `summarise` to store one summary of each batch of new messages instead.
 
-Each memory carries metadata `thread_id`, `user_id` (from `configurable[user_id_key]`), `role` (`summary` for
-summaries), `message_id` and `checkpoint_ns`, the tag `thread:<id>`, and source `langgraph:checkpoint`. The bank
+Each memory is a chat turn (`astrocyte.adapters.chat_turn`) with metadata `thread_id` and `session` (the thread),
+`speaker` (the message's name, else the user for a human message, else its type; none for a summary), `user_id`
+(from `configurable[user_id_key]`), `role` (`summary` for summaries), `message_id` and `checkpoint_ns`, the tag
+`thread:<id>`, and source `langgraph:checkpoint`, so recall knows who said it and the turns before it. The bank
 is `bank_id`: a `str.format` template over the run's configurable values (sanitised into a bank id), a callable
 of the config, or None to let the Memory Intent Protocol route it (a ScopedMemory, or an agent `card` resolved
 by `brain.for_agent`, writes to its own bank).
@@ -60,8 +62,7 @@ from astrocyte import (
     ScopedMemory,
     ValidationError,
 )
-from astrocyte.adapters import CardSource
-from astrocyte_langgraph._binding import Bound
+from astrocyte.adapters import CardSource, bind, chat_turn
 from astrocyte_langgraph._namespaces import sanitise_bank_id
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,7 @@ class AstrocyteCheckpointer(BaseCheckpointSaver):
         if not isinstance(inner, BaseCheckpointSaver):
             raise ValidationError(f"inner: must be a LangGraph checkpointer, got {type(inner).__name__}")
         self._inner = inner
-        self._bound = Bound(memory, context, card=card, environment=environment, tenant=tenant)
+        self._bound = bind(memory, context=context, card=card, environment=environment, tenant=tenant)
         if bank_id is None and self._bound.scoped is None and not self._bound.routed:
             raise ValidationError(
                 "bank_id: name the bank for retained messages (a template like 'user-{user_id}' or a callable), "
@@ -353,25 +354,26 @@ class AstrocyteCheckpointer(BaseCheckpointSaver):
         message_id = ",".join(_message_id(message) for message in messages)
         metadata: dict[str, Any] = {
             "thread_id": new.thread_id,
-            "role": role,
             "message_id": message_id,
             "checkpoint_ns": configurable.get("checkpoint_ns", ""),
         }
         user_id = configurable.get(self._user_id_key)
         if user_id is not None:
             metadata["user_id"] = str(user_id)
-        item: dict[str, Any] = {
-            "content": text,
-            "key": _memory_key(new.thread_id, message_id),
-            "metadata": metadata,
-            "tags": [f"thread:{new.thread_id}"],
-            "source": SOURCE,
-            "occurred_at": new.checkpoint.get("ts"),
-        }
         bank = self._bank_for(new.config)
-        if bank is not None:
-            item["bank_id"] = bank
-        return item
+        return chat_turn(
+            text,
+            speaker=None if role == "summary" else _speaker(messages[0], metadata.get("user_id")),
+            thread=new.thread_id,
+            role=role,
+            occurred_at=new.checkpoint.get("ts"),
+            brain=self._bound.brain,
+            key=_memory_key(new.thread_id, message_id),
+            metadata=metadata,
+            tags=[f"thread:{new.thread_id}"],
+            source=SOURCE,
+            **({"bank_id": bank} if bank is not None else {}),
+        )
 
     def _bank_for(self, config: RunnableConfig) -> str | None:
         if callable(self._bank_id):
@@ -420,6 +422,12 @@ def _message_id(message: BaseMessage) -> str:
     if message.id:
         return str(message.id)
     return "sha256:" + hashlib.sha256(f"{message.type}\n{message.text}".encode()).hexdigest()[:32]
+
+
+def _speaker(message: BaseMessage, user_id: str | None) -> str:
+    if message.name:
+        return message.name
+    return user_id if user_id is not None and isinstance(message, HumanMessage) else message.type
 
 
 def _memory_key(thread_id: str, message_id: str) -> str:

@@ -16,7 +16,6 @@ cause and what to check. Replies are not streamed: `stream` yields the whole rep
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -32,14 +31,10 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field
 
-from astrocyte.adapters import provider_errors
+from astrocyte.adapters import LITELLM_PLAIN_TOOLS, model_from_env, provider_errors
 from astrocyte_langgraph._offline_model import OfflineChatModel
 
-MODEL_ENV = "ASTROCYTE_LLM_MODEL"
 _TOOL_CHOICES = {"auto", "none", "required"}
-# litellm checks tools for its MCP gateway by importing its proxy, which fails unless mcp>=2 is installed;
-# these tools are plain functions, so the check is skipped.
-_NOT_MCP = {"_skip_mcp_handler": True}
 
 
 class LiteLLMChatModel(BaseChatModel):
@@ -108,12 +103,12 @@ class LiteLLMChatModel(BaseChatModel):
             **self.model_kwargs,
             **kwargs,
         }
-        return request | _NOT_MCP if request.get("tools") else request
+        return request | LITELLM_PLAIN_TOOLS if request.get("tools") else request
 
 
 def chat_model_from_env(offline: BaseChatModel | None = None) -> BaseChatModel:
     """`LiteLLMChatModel` for the model ASTROCYTE_LLM_MODEL names; without it `offline`, or `OfflineChatModel()`."""
-    model = os.environ.get(MODEL_ENV)
+    model = model_from_env()
     if model:
         return LiteLLMChatModel(model=model)
     return offline if offline is not None else OfflineChatModel()

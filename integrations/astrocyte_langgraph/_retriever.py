@@ -9,9 +9,10 @@
 
 It reads every memory of its banks, whoever wrote it (the checkpointer hooks, the store, another framework).
 What it reads and as whom follow `astrocyte.adapters.bind_memory`, like the other adapters: a ScopedMemory as it is,
-an Astrocyte with `bank_id` / `banks` / `context`, or an Astrocyte with an A2A agent `card`. Each document's
-metadata holds the memory's own metadata plus `id`, `bank_id`, `score`, `key`, `tags`, `source` and
-`occurred_at`; `filter` and `require_tags` narrow recall like the core's `filter` and `tags`.
+an Astrocyte with `bank_id` / `banks` / `context`, or an Astrocyte with an A2A agent `card`. A document's `id`
+is the memory's id; its metadata is `astrocyte.adapters.hit_metadata`'s, as every adapter gives it: the memory's
+own metadata plus `memory_id`, `bank_id`, `key`, `score`, `tags`, `source` and `occurred_at`. `filter` and
+`require_tags` narrow recall like the core's `filter` and `tags`.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import PrivateAttr
 
-from astrocyte import Astrocyte, Context, RecallHit, RecallResult, ScopedMemory
-from astrocyte.adapters import CardSource, bind_memory
+from astrocyte import Astrocyte, Context, RecallResult, ScopedMemory
+from astrocyte.adapters import CardSource, bind_memory, hit_metadata
 
 
 class AstrocyteRetriever(BaseRetriever):
@@ -67,18 +68,4 @@ class AstrocyteRetriever(BaseRetriever):
 
 
 def _documents(result: RecallResult) -> list[Document]:
-    return [Document(page_content=hit.text, metadata=_metadata(hit), id=hit.id) for hit in result.hits]
-
-
-def _metadata(hit: RecallHit) -> dict[str, Any]:
-    record = hit.record
-    return {
-        **record.metadata,
-        "id": record.id,
-        "bank_id": record.bank_id,
-        "score": hit.score,
-        "key": record.key,
-        "tags": list(record.tags),
-        "source": record.source,
-        "occurred_at": record.occurred_at.isoformat(),
-    }
+    return [Document(page_content=hit.text, metadata=hit_metadata(hit), id=hit.id) for hit in result.hits]

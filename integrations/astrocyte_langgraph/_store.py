@@ -73,8 +73,7 @@ from langgraph.store.base import (
 )
 
 from astrocyte import Astrocyte, AstrocyteError, Context, MemoryRecord, ReflectResult, ScopedMemory, ValidationError
-from astrocyte.adapters import NOTHING_FOUND, CardSource
-from astrocyte_langgraph._binding import Bound
+from astrocyte.adapters import NOTHING_FOUND, CardSource, bind, iter_records
 from astrocyte_langgraph._filters import check_filter, matches, namespace_matches
 from astrocyte_langgraph._namespaces import (
     Namespace,
@@ -95,7 +94,6 @@ STORE, ITEM, DEPTH, ORDER = "langgraph_store", "langgraph_item", "langgraph_dept
 INDEXED, NAMESPACE = "langgraph_indexed", "langgraph_namespace"
 EXPIRES, TTL_MINUTES = "langgraph_expires_us", "langgraph_ttl_min"
 CREATED, UPDATED = "langgraph_created_us", "langgraph_updated_us"
-_PAGE = 10_000
 _MAX_RANKED = 1000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _TTL_KEYS = frozenset({"refresh_on_read", "default_ttl", "sweep_interval_minutes", "omit_expired"})
@@ -124,7 +122,7 @@ class AstrocyteStore(BaseStore):
         clock: Callable[[], float] | None = None,
     ) -> None:
         self._clock = clock or time.time
-        self._bound = Bound(memory, context, card=card, environment=environment, tenant=tenant)
+        self._bound = bind(memory, context=context, card=card, environment=environment, tenant=tenant)
         scoped = self._bound.scoped
         if namespace_to_bank is None:
             self._to_bank = constant_bank(scoped.bank_id) if scoped is not None else default_bank
@@ -385,13 +383,8 @@ class AstrocyteStore(BaseStore):
 
     async def _select(self, bank: str, where: Mapping[str, Any], limit: int | None = None) -> list[MemoryRecord]:
         """Every record of `bank` matching the metadata filter `where` (or the first `limit`), oldest first."""
-        found: list[MemoryRecord] = []
-        page_size = min(_PAGE, limit or _PAGE)
-        while True:
-            page = await self._bound.brain.list(bank, len(found), page_size, dict(where), context=self._bound.context)
-            found += page
-            if len(page) < page_size or (limit is not None and len(found) >= limit):
-                return found
+        records = iter_records(self._bound.brain, bank, where, context=self._bound.context, limit=limit)
+        return [record async for record in records]
 
     async def _read_banks(self) -> list[str]:
         return await self._bound.readable_banks(scoped=self._reads_scoped_banks)

@@ -13,25 +13,18 @@ after LlamaIndex's own retries of rate limits, timeouts and connection errors.
 
 from __future__ import annotations
 
-import os
-
 from llama_index.core.llms import LLM
 
-from astrocyte.adapters import import_litellm
+from astrocyte.adapters import LITELLM_PLAIN_TOOLS, import_litellm, model_from_env
 from astrocyte_llamaindex._offline import offline_llm
-
-MODEL_ENV = "ASTROCYTE_LLM_MODEL"
-# litellm checks tools for its MCP gateway by importing its proxy, which fails unless mcp>=2 is installed;
-# LlamaIndex's tools are plain functions, so the check is skipped.
-_NOT_MCP = {"_skip_mcp_handler": True}
 
 
 def llm_from_env(offline: LLM | None = None) -> LLM:
     """`LiteLLM` for the model ASTROCYTE_LLM_MODEL names; without it `offline`, or `offline_llm()`."""
-    model = os.environ.get(MODEL_ENV)
+    model = model_from_env()
     if not model:
         return offline if offline is not None else offline_llm()
     import_litellm()
     from llama_index.llms.litellm import LiteLLM
 
-    return LiteLLM(model=model, temperature=0.0, additional_kwargs=dict(_NOT_MCP))
+    return LiteLLM(model=model, temperature=0.0, additional_kwargs=dict(LITELLM_PLAIN_TOOLS))

@@ -12,8 +12,10 @@
 
 On every read (`Memory.aget`) the block recalls with the text of the latest messages as the query, and `Memory`
 puts the memories, one `- ` line each, into the system message. Messages that `Memory` flushes out of its
-short-term queue are retained, one memory per message (`"<role>: <text>"`, with `role` and `session_id`
-metadata), so later sessions, processes and other frameworks can recall them.
+short-term queue are retained, one memory per message (`"<role>: <text>"`), so later sessions, processes and
+other frameworks can recall them. Each is a chat turn (`astrocyte.adapters.chat_turn`): the role is its `role` and
+its speaker, and the `Memory`'s session is its thread (and `session_id`), so recall knows who said it and the turns
+before it.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from llama_index.core.bridge.pydantic import Field
 from llama_index.core.memory import BaseMemoryBlock
 
 from astrocyte import Astrocyte, Context, ScopedMemory
-from astrocyte.adapters import CardSource, bind_memory
+from astrocyte.adapters import CardSource, bind_memory, chat_turn
 
 
 class AstrocyteMemoryBlock(BaseMemoryBlock[str]):
@@ -64,7 +66,7 @@ class AstrocyteMemoryBlock(BaseMemoryBlock[str]):
 
     async def _aput(self, messages: list[ChatMessage]) -> None:
         items = [
-            {"content": f"{message.role.value}: {message.content}", "metadata": _metadata(message)}
+            chat_turn(f"{message.role.value}: {message.content}", **_turn(message), brain=self.memory.brain)
             for message in messages
             if message.role.value in self.retain_roles and message.content and message.content.strip()
         ]
@@ -76,6 +78,8 @@ def _is_dialogue(message: ChatMessage) -> bool:
     return message.role.value in ("user", "assistant")
 
 
-def _metadata(message: ChatMessage) -> dict[str, str]:
+def _turn(message: ChatMessage) -> dict[str, Any]:
     session_id = message.additional_kwargs.get("session_id")
-    return {"role": message.role.value} | ({"session_id": str(session_id)} if session_id else {})
+    thread = str(session_id) if session_id else None
+    role = message.role.value
+    return {"speaker": role, "role": role, "thread": thread, "metadata": {"session_id": thread} if thread else None}

@@ -4,8 +4,8 @@
 
     agent = FunctionAgent(llm=offline_llm())        # or any real LLM, e.g. llama_index.llms.litellm.LiteLLM
 
-It is LlamaIndex's own `MockFunctionCallingLLM` with a response generator built on the matcher of astrocyte's
-`OfflineModel`. It does not generate language and never calls tools: it answers with the one sentence of its
+It is LlamaIndex's own `MockFunctionCallingLLM` with a response generator built on `astrocyte.testing`'s
+`quote_answer`. It does not generate language and never calls tools: it answers with the one sentence of its
 context (memory block lines, retrieved passages, earlier messages) that shares the most content words with the
 question, the latest winning a tie, or says that nothing it was given answers it. The question is the
 `Query:` / `Question:` line of the last user message when there is one (LlamaIndex's question-answering prompts
@@ -21,7 +21,7 @@ from typing import Any
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.llms.mock import MockFunctionCallingLLM
 
-from astrocyte.testing import NO_ANSWER, best_sentences
+from astrocyte.testing import quote_answer
 
 _QUESTION_LINE = re.compile(r"^\s*(?:Query|Question):\s*(.+?)\s*$", re.MULTILINE)
 
@@ -41,6 +41,5 @@ def quote_best_line(messages: Sequence[ChatMessage], **_: Any) -> ChatMessage:
         for message in reversed(messages)
         for line in reversed((message.content or "").splitlines())
     )
-    passages = [("", line) for line in latest_first if line and question not in line]
-    quotes = best_sentences(question, passages, limit=1)
-    return ChatMessage(role=MessageRole.ASSISTANT, content=quotes[0].sentence if quotes else NO_ANSWER)
+    passages = [line for line in latest_first if line and question not in line]
+    return ChatMessage(role=MessageRole.ASSISTANT, content=quote_answer(question, passages, limit=1, cite=False))

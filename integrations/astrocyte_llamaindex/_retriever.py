@@ -10,8 +10,10 @@
     engine = RetrieverQueryEngine.from_args(retriever, llm=llm)
     print(engine.query("Where does Alice live?"))
 
-Each node's id is the memory id; its metadata holds the memory's own metadata plus `memory_id`, `bank_id`,
-`occurred_at`, `tags` and `source` (only the memory's metadata and `occurred_at` are shown to the LLM).
+Each node's id is the memory id and its score the recall score; its metadata is
+`astrocyte.adapters.hit_metadata`'s, as every adapter gives it: the memory's own metadata plus `memory_id`,
+`bank_id`, `key`, `score`, `tags`, `source` and `occurred_at`. Only the memory's own metadata (without adapter
+bookkeeping) and `occurred_at` are shown to the LLM.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from llama_index.core.callbacks import CallbackManager
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from astrocyte import Astrocyte, Context, RecallHit, RecallResult, ScopedMemory
-from astrocyte.adapters import CardSource, bind_memory
+from astrocyte.adapters import HIT_FIELDS, CardSource, bind_memory, hit_metadata, is_bookkeeping
 
-_HIDDEN_FROM_LLM = ["memory_id", "bank_id", "tags", "source"]
+_HIDDEN_FROM_LLM = [field for field in HIT_FIELDS if field != "occurred_at"]
 
 
 class AstrocyteRetriever(BaseRetriever):
@@ -67,19 +69,11 @@ def _nodes(result: RecallResult) -> list[NodeWithScore]:
 
 
 def _node(hit: RecallHit) -> TextNode:
-    record = hit.record
-    metadata = {
-        **record.metadata,
-        "memory_id": record.id,
-        "bank_id": record.bank_id,
-        "occurred_at": record.occurred_at.isoformat(),
-        "tags": list(record.tags),
-        "source": record.source,
-    }
+    metadata = hit_metadata(hit)
     return TextNode(
-        id_=record.id,
-        text=record.text,
+        id_=hit.id,
+        text=hit.text,
         metadata=metadata,
-        excluded_llm_metadata_keys=_HIDDEN_FROM_LLM,
+        excluded_llm_metadata_keys=[*_HIDDEN_FROM_LLM, *(name for name in metadata if is_bookkeeping(name))],
         excluded_embed_metadata_keys=list(metadata),
     )

@@ -38,6 +38,7 @@ async def test_the_config_round_trips_and_the_loaded_memory_shares_the_brain(dat
         environment="prod",
         max_results=3,
         auto_retain=True,
+        thread="ann-chat",
     )
     memory = AstrocyteMemory.from_config(config)
     component = memory.dump_component()
@@ -50,6 +51,7 @@ async def test_the_config_round_trips_and_the_loaded_memory_shares_the_brain(dat
         principal="agent:assistant", on_behalf_of="user:ann", tenant="acme", environment="prod"
     )
     assert (loaded.memory.banks, loaded.max_results, loaded.auto_retain) == (("user-ann", "team"), 3, True)
+    assert loaded.thread == "ann-chat"
 
     await memory.add(TEA)
     assert (await loaded.query("Which tea?")).results[0].content == TEA.content

@@ -114,6 +114,19 @@ async def test_auto_retain_keeps_the_exchange_once_and_after_the_recall(brain: A
     assert records[1].metadata == {"role": "assistant", "speaker": "helper"}
 
 
+async def test_a_thread_groups_the_retained_turns_into_one_conversation(brain: Astrocyte) -> None:
+    memory = AstrocyteMemory(brain, bank_id="user-ann", auto_retain=True, thread="ann-chat")
+    context = UnboundedChatCompletionContext()
+    await context.add_message(UserMessage(content="How was the hike at Eagle Ridge?", source="tom"))
+    await context.add_message(AssistantMessage(content="We made it to the top!", source="maya"))
+    await memory.update_context(context)
+    records = await brain.list("user-ann")
+    assert records[1].metadata == {"role": "assistant", "speaker": "maya", "session": "ann-chat"}
+    hits = (await brain.recall("What did Maya say about Eagle Ridge?", bank_id="user-ann", max_results=1)).hits
+    assert hits[0].text == "maya: We made it to the top!"
+    await memory.close()
+
+
 async def test_without_auto_retain_nothing_is_retained(brain: Astrocyte) -> None:
     memory = AstrocyteMemory(brain, bank_id="user-ann")
     context = UnboundedChatCompletionContext()

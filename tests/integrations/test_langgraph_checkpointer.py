@@ -104,11 +104,14 @@ def test_new_human_and_ai_messages_are_retained_once(brain: Astrocyte) -> None:
     first = brain.sync.list("user-ann")[0]
     assert first.metadata | {"message_id": "-"} == {
         "thread_id": "t1",
+        "session": "t1",
+        "speaker": "ann",
         "user_id": "ann",
         "role": "human",
         "message_id": "-",
         "checkpoint_ns": "",
     }
+    assert brain.sync.list("user-ann")[1].metadata["speaker"] == "ai"
     assert first.tags == ("thread:t1",) and first.source == "langgraph:checkpoint"
     assert "moved to Lyon" in brain.sync.recall("Who moved to Lyon?", bank_id="user-ann").hits[0].text
 
@@ -143,7 +146,8 @@ def test_tool_traffic_is_skipped_and_filter_and_summary_apply(brain: Astrocyte) 
     summarised = AstrocyteCheckpointer(InMemorySaver(), brain, bank_id="summaries", summarise=summary)
     builder.compile(checkpointer=summarised).invoke({"messages": [HumanMessage("Go.")]}, ANN_T1)
     assert texts(brain, "summaries") == ["Summary: Go.", "Summary: Done."]
-    assert brain.sync.list("summaries")[0].metadata["role"] == "summary"
+    summarised_first = brain.sync.list("summaries")[0].metadata
+    assert summarised_first["role"] == "summary" and "speaker" not in summarised_first
 
 
 def test_a_restart_reretains_history_as_upserts(brain: Astrocyte, tmp_path: Path) -> None:

@@ -39,7 +39,8 @@ def test_retriever_sync_and_async(brain: Astrocyte) -> None:
     [doc] = retriever.invoke("Where does Ann live?")
     assert doc.page_content == "Ann lives in Lyon."
     assert doc.metadata["bank_id"] == "user-ann" and doc.metadata["kind"] == "home"
-    assert 0 < doc.metadata["score"] <= 1 and doc.metadata["tags"] == ["profile"] and doc.id == doc.metadata["id"]
+    assert 0 < doc.metadata["score"] <= 1 and doc.metadata["tags"] == ["profile"]
+    assert doc.id == doc.metadata["memory_id"]
     assert AstrocyteRetriever(memory=brain, banks=["user-ann", "user-bob"], k=5).batch(["Berlin"])[0]
 
 

@@ -47,7 +47,7 @@ async def test_messages_flushed_from_short_term_memory_are_retained(brain: Astro
         "assistant: Noted: Miso.",
     ]
     assert "assistant: Noted: nurse." not in texts  # the latest turn is still in short-term memory
-    assert records[0].metadata == {"role": "user", "session_id": "monday"}
+    assert records[0].metadata == {"role": "user", "speaker": "user", "session": "monday", "session_id": "monday"}
 
 
 async def test_retain_roles_choose_which_messages_are_kept(brain: Astrocyte) -> None:

@@ -42,9 +42,11 @@ def test_retrieve_returns_scored_nodes_that_carry_the_memory(people: Astrocyte) 
         "city": "Lyon",
         "memory_id": record.id,
         "bank_id": "people",
-        "occurred_at": record.occurred_at.isoformat(),
+        "key": None,
+        "score": top.score,
         "tags": ["home"],
         "source": "hr",
+        "occurred_at": record.occurred_at.isoformat(),
     }
     assert 1 >= top.score >= nodes[1].score > 0
     shown_to_llm = top.node.get_content(metadata_mode=MetadataMode.LLM)

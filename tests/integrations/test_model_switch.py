@@ -28,12 +28,15 @@ from llama_index.core.tools import FunctionTool
 from llama_index.llms.litellm import LiteLLM
 
 from astrocyte import Astrocyte, ConfigError, ProviderUnavailable
+from astrocyte.adapters import MODEL_ENV, model_from_env
 from astrocyte_autogen import (
     AstrocyteMemory,
     LiteLLMChatCompletionClient,
     OfflineChatCompletionClient,
     model_client_from_env,
 )
+from astrocyte_crewai import OfflineLLM
+from astrocyte_crewai import llm_from_env as crewai_llm_from_env
 from astrocyte_langgraph import (
     AstrocyteStore,
     LiteLLMChatModel,
@@ -112,6 +115,21 @@ def test_the_variable_picks_the_litellm_model_and_its_absence_the_offline_one(mo
     assert isinstance(model, LiteLLMChatModel) and model.model == MODEL
     assert isinstance(llm, LiteLLM) and llm.model == MODEL and llm.temperature == 0.0
     assert isinstance(client, LiteLLMChatCompletionClient) and client.dump_component().config["model"] == MODEL
+
+
+def test_every_adapter_reads_the_one_variable_the_door_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert MODEL_ENV == "ASTROCYTE_LLM_MODEL"
+    monkeypatch.delenv(MODEL_ENV, raising=False)
+    assert model_from_env() is None and isinstance(crewai_llm_from_env(), OfflineLLM)
+    mine = OfflineLLM()
+    assert crewai_llm_from_env(mine) is mine
+    monkeypatch.setenv(MODEL_ENV, "")
+    assert model_from_env() is None
+    monkeypatch.setenv(MODEL_ENV, "ollama/llama3.1")
+    assert model_from_env() == "ollama/llama3.1"
+    crewai_llm = crewai_llm_from_env(mine)
+    assert not isinstance(crewai_llm, OfflineLLM) and crewai_llm.model == "llama3.1"
+    assert chat_model_from_env().model == llm_from_env().model == "ollama/llama3.1"
 
 
 def test_a_langgraph_agent_saves_a_memory_through_a_litellm_tool_call(memory_brain: Astrocyte, script: Script) -> None:
