@@ -56,8 +56,10 @@ def test_a_batch_stays_in_the_outbox_until_chroma_has_applied_it(tmp_path: Path)
         # The next batch waits for the one in flight, empties the outbox of it, and is sent in turn.
         store.upsert([stored(name, vector=unit(number)) for number, name in enumerate("def", start=3)])
         assert [op.memory_id for op in store._index.pending_vector_ops()[0]] == ["d", "e", "f"]
+        waited = store.vector_wait_s
         assert len(store.search_vectors(BANK, VectorQuery(unit(0)[None], 10))[0]) == 6
         assert store._index.pending_vector_ops() == ([], 0) and store._in_flight is None
+        assert store.vector_wait_s > waited  # the search waited for the apply in flight
 
 
 def test_vector_writes_survive_the_chroma_worker_being_killed_mid_apply(tmp_path: Path) -> None:
