@@ -3,39 +3,20 @@ runs no SQL, and it stays right through puts, acknowledgements (twice, or of unk
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from astrocyte.policy.outbox import RetainOutbox
+from tests.sql_trace import traced_statements
 
 
-@pytest.fixture
-def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Every SQL statement run on a connection opened meanwhile."""
-    ran: list[str] = []
-    connect = sqlite3.connect
-
-    def traced(*arguments: object, **options: object) -> sqlite3.Connection:
-        connection = connect(*arguments, **options)
-        connection.set_trace_callback(ran.append)
-        return connection
-
-    monkeypatch.setattr(sqlite3, "connect", traced)
-    yield ran
-
-
-def test_the_count_follows_puts_and_acknowledgements_without_asking_sqlite(
-    tmp_path: Path, statements: list[str]
-) -> None:
-    outbox = RetainOutbox(tmp_path / "outbox.sqlite3")
-    ids = [outbox.put({"content": f"write {number}"}) for number in range(3)]
-    outbox.ack([ids[0], ids[0], 999])
-    statements.clear()
-    assert len(outbox) == 2
-    assert statements == []
+def test_the_count_follows_puts_and_acknowledgements_without_asking_sqlite(tmp_path: Path) -> None:
+    with traced_statements() as statements:
+        outbox = RetainOutbox(tmp_path / "outbox.sqlite3")
+        ids = [outbox.put({"content": f"write {number}"}) for number in range(3)]
+        outbox.ack([ids[0], ids[0], 999])
+        statements.clear()
+        assert len(outbox) == 2
+        assert statements == []
     outbox.ack(ids)
     assert len(outbox) == 0
     outbox.close()

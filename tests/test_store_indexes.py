@@ -23,6 +23,7 @@ from astrocyte.stores.base import EntityQuery, KeywordQuery, RecordFilter, Store
 from astrocyte.stores.embedded import EmbeddedStore
 from astrocyte.text import fingerprint
 from astrocyte.types import MemoryRecord
+from tests.sql_trace import traced_statements
 
 DIM = 8
 BANK = "notes"
@@ -38,19 +39,9 @@ READS_A_BANK_WHOLE = re.compile(
 
 
 @pytest.fixture
-def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str]]]:
-    """(database file name, SQL) of every top-level statement run on a connection opened meanwhile."""
-    ran: list[tuple[str, str]] = []
-    connect = sqlite3.connect
-
-    def traced(database: str | Path, *arguments: object, **options: object) -> sqlite3.Connection:
-        connection = connect(database, *arguments, **options)
-        name = Path(database).name
-        connection.set_trace_callback(lambda sql: ran.append((name, sql)) if not sql.startswith("--") else None)
-        return connection
-
-    monkeypatch.setattr(sqlite3, "connect", traced)
-    yield ran
+def statements() -> Iterator[list[tuple[str, str]]]:
+    with traced_statements() as ran:
+        yield ran
 
 
 def stored(number: int, bank: str = BANK) -> StoredRecord:

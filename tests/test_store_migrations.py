@@ -21,6 +21,7 @@ from astrocyte.stores.embedded import EmbeddedStore
 from astrocyte.stores.migrations import Migration, pending
 from astrocyte.stores.sqlite_index import SqliteIndex
 from astrocyte.text import fingerprint
+from tests.sql_trace import traced_statements
 from tests.test_store_conformance import BANK, DIM, ids_of, stored
 
 LATEST = sqlite_index._MIGRATIONS[-1].version
@@ -101,20 +102,12 @@ def test_a_data_dir_of_the_unversioned_schema_opens_and_is_upgraded(tmp_path: Pa
     assert user_version(path / "records.sqlite3") == LATEST
 
 
-def test_an_up_to_date_database_opens_without_migrating(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_up_to_date_database_opens_without_migrating(tmp_path: Path) -> None:
     path = tmp_path / "records.sqlite3"
     SqliteIndex(path).close()
-    ran: list[str] = []
-    connect = sqlite3.connect
-
-    def traced(*arguments: object, **options: object) -> sqlite3.Connection:
-        connection = connect(*arguments, **options)
-        connection.set_trace_callback(ran.append)
-        return connection
-
-    monkeypatch.setattr(sqlite3, "connect", traced)
-    SqliteIndex(path).close()
-    assert not [sql for sql in ran if sql.startswith(("CREATE", "ALTER", "DROP", "INSERT", "UPDATE"))]
+    with traced_statements() as ran:
+        SqliteIndex(path).close()
+    assert not [sql for _, sql in ran if sql.startswith(("CREATE", "ALTER", "DROP", "INSERT", "UPDATE"))]
 
 
 def test_a_failing_step_leaves_the_database_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -73,13 +73,11 @@ class SqliteIndex:
         # Deleted rows are zeroed in the pages a delete writes anyway, not in pages it frees: zeroing those would
         # write every page of an applied outbox a second time, as much as the rows took to write.
         self._db.execute("PRAGMA secure_delete = FAST")
-        with self._transaction():
-            recorded = self._db.execute("PRAGMA user_version").fetchone()[0]
-            steps = pending(_MIGRATIONS, recorded, database=self.name)
-            for step in steps:
-                step.apply(self._db)
-            if steps:
-                self._db.execute(f"PRAGMA user_version = {steps[-1].version}")
+        try:
+            self._migrate()
+        except BaseException:
+            self._db.close()
+            raise
         self._tables = self._keyword_tables()
         """Keyword tables known to exist (they are never dropped), and vocabularies made of them."""
         self._checkpoints = WalCheckpoints(path, every_rows=_CHECKPOINT_ROWS) if path is not None else None
@@ -228,6 +226,16 @@ class SqliteIndex:
         if self._checkpoints is not None:
             self._checkpoints.close()
         self._db.close()
+
+    def _migrate(self) -> None:
+        """Bring the schema to the last of `_MIGRATIONS`, all steps in one transaction."""
+        with self._transaction():
+            recorded = self._db.execute("PRAGMA user_version").fetchone()[0]
+            steps = pending(_MIGRATIONS, recorded, database=self.name)
+            for step in steps:
+                step.apply(self._db)
+            if steps:
+                self._db.execute(f"PRAGMA user_version = {steps[-1].version}")
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
