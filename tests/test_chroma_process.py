@@ -20,10 +20,10 @@ from astrocyte import Astrocyte
 from astrocyte._core.runtime import open_store
 from astrocyte.config import load_config
 from astrocyte.errors import ProviderUnavailable
-from astrocyte.stores.base import VectorOp
+from astrocyte.stores.base import VectorOp, VectorQuery
 from astrocyte.stores.chroma_process import CHROMA_PROCESS, InProcessVectors, ProcessVectors
 from astrocyte.testing import OfflineEmbedder
-from tests.test_store_conformance import ANY, BANK, DIM, ids_of, open_embedded, stored, unit
+from tests.test_store_conformance import BANK, DIM, ids_of, open_embedded, stored, unit
 
 SOURCE_ROOT = str(Path(astrocyte.__file__).resolve().parents[1])
 
@@ -44,20 +44,22 @@ def test_the_stores_of_a_process_share_one_worker_and_stay_apart(tmp_path: Path)
         first.upsert([stored("a", vector=unit(1))])
         second.upsert([stored("b", vector=unit(1))])
         assert CHROMA_PROCESS.pid not in (None, os.getpid())
-        assert ids_of(first.search_vectors(BANK, unit(1)[None], 5, ANY)[0]) == ["a"]
-        assert ids_of(second.search_vectors(BANK, unit(1)[None], 5, ANY)[0]) == ["b"]
+        assert ids_of(first.search_vectors(BANK, VectorQuery(unit(1)[None], 5))[0]) == ["a"]
+        assert ids_of(second.search_vectors(BANK, VectorQuery(unit(1)[None], 5))[0]) == ["b"]
 
 
 def test_a_batch_stays_in_the_outbox_until_chroma_has_applied_it(tmp_path: Path) -> None:
     with open_embedded(tmp_path / "data", vector_batch=3, exact_search_bank_mb=0) as store:
         store.upsert([stored(name, vector=unit(number)) for number, name in enumerate("abc")])
         assert store._in_flight is not None  # sent, not waited for: retain goes on while the worker applies it
-        assert len(store._index.pending_vector_ops()) == 3
+        assert len(store._index.pending_vector_ops()[0]) == 3
         # The next batch waits for the one in flight, empties the outbox of it, and is sent in turn.
         store.upsert([stored(name, vector=unit(number)) for number, name in enumerate("def", start=3)])
-        assert [op.memory_id for op in store._index.pending_vector_ops()] == ["d", "e", "f"]
-        assert len(store.search_vectors(BANK, unit(0)[None], 10, ANY)[0]) == 6
-        assert store._index.pending_vector_ops() == [] and store._in_flight is None
+        assert [op.memory_id for op in store._index.pending_vector_ops()[0]] == ["d", "e", "f"]
+        waited = store.vector_wait_s
+        assert len(store.search_vectors(BANK, VectorQuery(unit(0)[None], 10))[0]) == 6
+        assert store._index.pending_vector_ops() == ([], 0) and store._in_flight is None
+        assert store.vector_wait_s > waited  # the search waited for the apply in flight
 
 
 def test_vector_writes_survive_the_chroma_worker_being_killed_mid_apply(tmp_path: Path) -> None:
@@ -65,12 +67,12 @@ def test_vector_writes_survive_the_chroma_worker_being_killed_mid_apply(tmp_path
     next search starts a new worker, which reopens the store and applies the outbox again."""
     with open_embedded(tmp_path / "data", vector_batch=500) as store:
         store.upsert([stored(f"m{number}", vector=unit(number)) for number in range(10)])
-        assert len(store.search_vectors(BANK, unit(0)[None], 50, ANY)[0]) == 10
+        assert len(store.search_vectors(BANK, VectorQuery(unit(0)[None], 50))[0]) == 10
         worker = CHROMA_PROCESS.pid
         store.upsert([stored(f"m{number}", vector=unit(number)) for number in range(10, 510)])
         os.kill(worker, signal.SIGKILL)
 
-        [hits] = store.search_vectors(BANK, unit(3)[None], 600, ANY)
+        [hits] = store.search_vectors(BANK, VectorQuery(unit(3)[None], 600))
         assert CHROMA_PROCESS.pid not in (None, worker)
         assert len(hits) == 510 and hits[0].id == "m3"
 
@@ -111,10 +113,10 @@ def test_the_process_running_the_store_does_not_import_chromadb(tmp_path: Path) 
         """
         import sys
         import numpy as np
-        from astrocyte.stores.base import RecordFilter
+        from astrocyte.stores.base import RecordFilter, VectorQuery
         from astrocyte.stores.embedded import EmbeddedStore
         with EmbeddedStore(sys.argv[1], embedder_identity="test", dimensions=3) as store:
-            print(store.search_vectors("b", np.ones((1, 3)), 5, RecordFilter()), "chromadb" in sys.modules)
+            print(store.search_vectors("b", VectorQuery(np.ones((1, 3)), 5, RecordFilter())), "chromadb" in sys.modules)
         """,
         str(tmp_path / "data"),
     )

@@ -1,19 +1,24 @@
 """Small banks' vectors held in memory and searched exactly: the same answers as Chroma's index, kept current
-through every write and delete, within the per-bank and total limits, and let go when a bank outgrows them."""
+through every write and delete, within the per-bank and total limits, and let go when a bank outgrows them.
+
+Chroma runs in this process here (`vector_process=False`), so that a search answered from memory can be told
+from one that queried Chroma's index."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
+from chromadb.api.models.Collection import Collection
 
 from astrocyte import Astrocyte
 from astrocyte._core.runtime import open_store as open_configured_store
 from astrocyte.config import load_config
-from astrocyte.stores.base import Condition, RecordFilter, StoredRecord
+from astrocyte.stores.base import Condition, RecordFilter, StoredRecord, VectorQuery
 from astrocyte.stores.embedded import EmbeddedStore
 from astrocyte.stores.exact_vectors import ExactVectors
 from astrocyte.testing import OfflineEmbedder
@@ -50,7 +55,7 @@ def brute_force(held: dict[str, np.ndarray], query: np.ndarray, k: int) -> list[
 
 
 def search(store: EmbeddedStore, query: np.ndarray, k: int, where: RecordFilter = ANY, bank: str = "notes") -> list:
-    [hits] = store.search_vectors(bank, query[None], k, where)
+    [hits] = store.search_vectors(bank, VectorQuery(query[None], k, where))
     return [(hit.id, hit.score) for hit in hits]
 
 
@@ -60,7 +65,29 @@ def assert_same(found: list[tuple[str, float]], expected: list[tuple[str, float]
 
 
 def open_store(path: Path, **limits: float) -> EmbeddedStore:
-    return EmbeddedStore(path, embedder_identity="test", dimensions=DIM, **limits)
+    return EmbeddedStore(path, embedder_identity="test", dimensions=DIM, vector_process=False, **limits)
+
+
+@contextmanager
+def chroma_queries() -> Iterator[list[Collection]]:
+    """The Chroma collections queried inside the block."""
+    queried: list[Collection] = []
+    real_query = Collection.query
+
+    def query(collection: Collection, *arguments: object, **options: object) -> object:
+        queried.append(collection)
+        return real_query(collection, *arguments, **options)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Collection, "query", query)
+        yield queried
+
+
+def searched_in_memory(store: EmbeddedStore, bank: str = "notes") -> bool:
+    """Whether a search of the whole bank is answered from the vectors held in memory, not by Chroma's index."""
+    with chroma_queries() as queried:
+        search(store, vectors(1, seed=99)[0], 3, bank=bank)
+    return not queried
 
 
 @pytest.fixture
@@ -88,7 +115,7 @@ def test_exact_search_answers_as_chroma_does_through_writes_replacements_and_del
     queries = vectors(12, seed=2)
     for query in queries:
         assert_same(search(exact, query, 5), search(chroma, query, 5))
-    assert exact.vectors_in_memory("notes") and not chroma.vectors_in_memory("notes")
+    assert searched_in_memory(exact) and not searched_in_memory(chroma)
 
     # After the bank is held: new memories, new vectors for old ids, and deletes all reach the copy in memory.
     write([stored(f"n{i}", vector, group=1) for i, vector in enumerate(vectors(30, seed=3))])
@@ -108,7 +135,7 @@ def test_exact_search_answers_as_chroma_does_through_writes_replacements_and_del
         expected = brute_force({memory_id: held[memory_id] for memory_id in in_group_one}, query, 6)
         assert_same(search(exact, query, 6, group_one), expected)
         assert_same(search(chroma, query, 6, group_one), expected)
-    assert exact.vectors_in_memory("notes")
+    assert searched_in_memory(exact)
 
 
 def test_a_bank_that_outgrows_the_limit_is_searched_in_chroma_and_misses_nothing(tmp_path: Path) -> None:
@@ -117,18 +144,18 @@ def test_a_bank_that_outgrows_the_limit_is_searched_in_chroma_and_misses_nothing
         store.upsert([stored(f"a{i}", vector) for i, vector in enumerate(first)])
         query = vectors(1, seed=6)[0]
         search(store, query, 3)
-        assert store.vectors_in_memory("notes")
+        assert searched_in_memory(store)
 
         more = vectors(30, seed=7)
         store.upsert([stored(f"b{i}", vector) for i, vector in enumerate(more)])
         held = {f"a{i}": vector for i, vector in enumerate(first)} | {f"b{i}": vector for i, vector in enumerate(more)}
         assert_same(search(store, query, 10), brute_force(held, query, 10))
-        assert not store.vectors_in_memory("notes")
+        assert not searched_in_memory(store)
 
         # Deleting brings it under the limit again: it is held again, with exactly what is left.
         store.delete("notes", [f"b{i}" for i in range(30)])
         assert_same(search(store, query, 10), brute_force(dict(list(held.items())[:30]), query, 10))
-        assert store.vectors_in_memory("notes")
+        assert searched_in_memory(store)
 
 
 def test_banks_beyond_the_total_budget_are_searched_in_chroma(tmp_path: Path) -> None:
@@ -140,7 +167,7 @@ def test_banks_beyond_the_total_budget_are_searched_in_chroma(tmp_path: Path) ->
         for bank, matrix in banks.items():
             held = {f"{bank}-{i}": vector for i, vector in enumerate(matrix)}
             assert_same(search(store, query, 5, bank=bank), brute_force(held, query, 5))
-        assert store.vectors_in_memory("first") and not store.vectors_in_memory("second")
+        assert searched_in_memory(store, "first") and not searched_in_memory(store, "second")
 
 
 def test_a_bank_refused_for_lack_of_room_is_held_once_a_held_bank_outgrows_its_limit(tmp_path: Path) -> None:
@@ -152,12 +179,12 @@ def test_a_bank_refused_for_lack_of_room_is_held_once_a_held_bank_outgrows_its_l
         query = vectors(1, seed=17)[0]
         for bank in banks:
             search(store, query, 3, bank=bank)
-        assert store.vectors_in_memory("first") and not store.vectors_in_memory("second")
+        assert searched_in_memory(store, "first") and not searched_in_memory(store, "second")
 
         store.upsert([stored(f"first-more-{i}", vector, "first") for i, vector in enumerate(vectors(10, seed=18))])
         held = {f"second-{i}": vector for i, vector in enumerate(banks["second"])}
         assert_same(search(store, query, 5, bank="second"), brute_force(held, query, 5))
-        assert store.vectors_in_memory("second") and not store.vectors_in_memory("first")
+        assert searched_in_memory(store, "second") and not searched_in_memory(store, "first")
 
 
 def test_a_growing_bank_is_held_until_its_vectors_pass_the_limit_not_its_room_to_grow() -> None:
@@ -192,10 +219,11 @@ def test_held_vectors_survive_removing_rows_in_any_order_and_adding_again() -> N
 
 @pytest.mark.parametrize(("bank_mb", "in_memory"), [(8.0, True), (0.0, False)])
 def test_exact_search_limit_is_read_from_config(tmp_path: Path, bank_mb: float, in_memory: bool) -> None:
-    config = {"data_dir": str(tmp_path / "data"), "store": {"exact_search_bank_mb": bank_mb}}
+    config = {"data_dir": str(tmp_path / "data"), "store": {"exact_search_bank_mb": bank_mb, "vector_process": False}}
     store = open_configured_store(load_config(config), OfflineEmbedder())
     with Astrocyte(config, store=store) as brain:
         brain.sync.retain("Maya adopted a greyhound named Biscuit.", bank_id="pets")
-        [hit] = brain.sync.recall("Which dog did Maya adopt?", bank_id="pets").hits
+        with chroma_queries() as queried:
+            [hit] = brain.sync.recall("Which dog did Maya adopt?", bank_id="pets").hits
         assert "Biscuit" in hit.text
-        assert store.vectors_in_memory("pets") is in_memory
+        assert (not queried) is in_memory

@@ -213,7 +213,7 @@ def test_breaker_opens_degrades_queues_and_replays(tmp_path: Path) -> None:
     faults, clock = Faults(), FakeClock()
     with _brain(tmp_path, faults=faults, clock=clock, policy={"breaker": breaker}) as brain:
         brain.sync.retain("The backup runs at midnight.", bank_id="ops")
-        with faults.failing("upsert", "search_vectors", error=DISK_ERROR):
+        with faults.failing("upsert", "ids", "search_vectors", error=DISK_ERROR):
             queued = [brain.sync.retain(f"Incident {n}: disk {n} failed.", bank_id="ops") for n in range(4)]
             assert all(result.queued and result.memory_ids == () for result in queued)
             assert brain.breakers["store"].state == "open"

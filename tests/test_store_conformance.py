@@ -24,7 +24,16 @@ import pytest
 
 import astrocyte
 from astrocyte.errors import ConfigError, DataDirLocked, ValidationError
-from astrocyte.stores.base import Condition, MemoryStore, RecordFilter, Scored, StoredRecord
+from astrocyte.stores.base import (
+    Condition,
+    EntityQuery,
+    KeywordQuery,
+    MemoryStore,
+    RecordFilter,
+    Scored,
+    StoredRecord,
+    VectorQuery,
+)
 from astrocyte.stores.chroma_vectors import ChromaVectors
 from astrocyte.stores.embedded import EmbeddedStore
 from astrocyte.stores.memory import InMemoryStore
@@ -140,22 +149,22 @@ def test_upsert_replaces_a_record_and_its_indexes(store: MemoryStore) -> None:
 
     assert store.count(BANK) == 1
     assert store.get(BANK, ["m1"])[0].metadata == {"v": 2}
-    assert store.search_keywords(BANK, ["old"], 5, ANY) == []
-    assert ids_of(store.search_keywords(BANK, ["new"], 5, ANY)) == ["m1"]
-    assert store.search_entities(BANK, ["old"], 5, ANY) == []
-    assert ids_of(store.search_entities(BANK, ["new"], 5, ANY)) == ["m1"]
-    [[hit]] = store.search_vectors(BANK, unit(2)[None], 5, ANY)
+    assert store.search_keywords(BANK, KeywordQuery(["old"], 5)) == []
+    assert ids_of(store.search_keywords(BANK, KeywordQuery(["new"], 5))) == ["m1"]
+    assert store.search_entities(BANK, EntityQuery(["old"], 5)) == []
+    assert ids_of(store.search_entities(BANK, EntityQuery(["new"], 5))) == ["m1"]
+    [[hit]] = store.search_vectors(BANK, VectorQuery(unit(2)[None], 5))
     assert hit.id == "m1" and hit.score == pytest.approx(1.0, abs=1e-5)
     v2 = RecordFilter(metadata=(Condition("v", "$eq", 2),))
-    assert ids_of(store.search_vectors(BANK, unit(1)[None], 5, v2)[0]) == ["m1"]
+    assert ids_of(store.search_vectors(BANK, VectorQuery(unit(1)[None], 5, v2))[0]) == ["m1"]
 
 
 def test_the_last_of_repeated_ids_in_one_upsert_wins(store: MemoryStore) -> None:
     store.upsert([stored("m1", vector=unit(1), terms=["first"]), stored("m1", vector=unit(2), terms=["second"])])
 
     assert store.count(BANK) == 1
-    assert ids_of(store.search_keywords(BANK, ["second"], 5, ANY)) == ["m1"]
-    assert store.search_vectors(BANK, unit(2)[None], 1, ANY)[0][0].score == pytest.approx(1.0, abs=1e-5)
+    assert ids_of(store.search_keywords(BANK, KeywordQuery(["second"], 5))) == ["m1"]
+    assert store.search_vectors(BANK, VectorQuery(unit(2)[None], 1))[0][0].score == pytest.approx(1.0, abs=1e-5)
 
 
 def test_get_keeps_the_order_asked_and_skips_missing_ids(store: MemoryStore) -> None:
@@ -302,9 +311,9 @@ def test_delete_returns_only_ids_that_existed_and_unindexes_them(store: MemorySt
     assert store.delete(BANK, ["a"]) == []
     assert store.delete("no-such-bank", ["b"]) == []
     assert ids_of(store.get(BANK, ["a", "b", "c"])) == ["b"]
-    assert ids_of(store.search_keywords(BANK, ["word"], 5, ANY)) == ["b"]
-    assert ids_of(store.search_entities(BANK, ["alice"], 5, ANY)) == ["b"]
-    assert ids_of(store.search_vectors(BANK, unit(0)[None], 5, ANY)[0]) == ["b"]
+    assert ids_of(store.search_keywords(BANK, KeywordQuery(["word"], 5))) == ["b"]
+    assert ids_of(store.search_entities(BANK, EntityQuery(["alice"], 5))) == ["b"]
+    assert ids_of(store.search_vectors(BANK, VectorQuery(unit(0)[None], 5))[0]) == ["b"]
 
 
 def test_banks_are_isolated(store: MemoryStore) -> None:
@@ -315,9 +324,9 @@ def test_banks_are_isolated(store: MemoryStore) -> None:
 
     assert store.get(first, ["m1"])[0].bank_id == first
     assert store.count(first) == 1 and store.count(second) == 2
-    assert ids_of(store.search_keywords(first, ["alpha", "beta"], 5, ANY)) == ["m1"]
-    assert ids_of(store.search_entities(first, ["alice", "bob"], 5, ANY)) == ["m1"]
-    assert ids_of(store.search_vectors(first, unit(2)[None], 5, ANY)[0]) == ["m1"]
+    assert ids_of(store.search_keywords(first, KeywordQuery(["alpha", "beta"], 5))) == ["m1"]
+    assert ids_of(store.search_entities(first, EntityQuery(["alice", "bob"], 5))) == ["m1"]
+    assert ids_of(store.search_vectors(first, VectorQuery(unit(2)[None], 5))[0]) == ["m1"]
     assert store.delete(first, ["m1", "m2"]) == ["m1"]
     assert ids_of(store.get(second, ["m1", "m2"])) == ["m1", "m2"]
 
@@ -329,10 +338,10 @@ def test_search_vectors_ranks_nearest_first_with_cosine_scores(store: MemoryStor
     cosine = {memory_id: float(vector @ query) for memory_id, vector in vectors.items()}
     expected = sorted(cosine, key=cosine.__getitem__, reverse=True)
 
-    [top3] = store.search_vectors(BANK, query[None], 3, ANY)
+    [top3] = store.search_vectors(BANK, VectorQuery(query[None], 3))
     assert ids_of(top3) == expected[:3]
     assert [hit.score for hit in top3] == pytest.approx([cosine[memory_id] for memory_id in expected[:3]], abs=1e-5)
-    assert ids_of(store.search_vectors(BANK, query[None], 50, ANY)[0]) == expected
+    assert ids_of(store.search_vectors(BANK, VectorQuery(query[None], 50))[0]) == expected
 
 
 def test_search_vectors_honours_the_filter(store: MemoryStore) -> None:
@@ -340,30 +349,30 @@ def test_search_vectors_honours_the_filter(store: MemoryStore) -> None:
     store.upsert([stored(f"m{i}", vector=unit(i), metadata={"even": i % 2 == 0}) for i in range(6)])
     even = RecordFilter(metadata=(Condition("even", "$eq", True),))
 
-    [hits] = store.search_vectors(BANK, vectors["m1"][None], 10, even)
+    [hits] = store.search_vectors(BANK, VectorQuery(vectors["m1"][None], 10, even))
     assert sorted(ids_of(hits)) == ["m0", "m2", "m4"]
     assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
     nothing = RecordFilter(ids=frozenset({"zz"}))
-    assert store.search_vectors(BANK, vectors["m1"][None], 10, nothing) == [[]]
+    assert store.search_vectors(BANK, VectorQuery(vectors["m1"][None], 10, nothing)) == [[]]
 
 
 def test_search_vectors_on_an_empty_or_missing_bank_gives_an_empty_list_per_query(store: MemoryStore) -> None:
     queries = np.stack([unit(1), unit(2)])
-    assert store.search_vectors("no-such-bank", queries, 5, ANY) == [[], []]
+    assert store.search_vectors("no-such-bank", VectorQuery(queries, 5)) == [[], []]
     store.upsert([stored("m1")])
     store.delete(BANK, ["m1"])
-    assert store.search_vectors(BANK, queries, 5, ANY) == [[], []]
-    assert store.search_vectors(BANK, queries, 5, RecordFilter(tags_all=frozenset({"x"}))) == [[], []]
+    assert store.search_vectors(BANK, VectorQuery(queries, 5)) == [[], []]
+    assert store.search_vectors(BANK, VectorQuery(queries, 5, RecordFilter(tags_all=frozenset({"x"})))) == [[], []]
 
 
 def test_search_vectors_answers_a_batch_of_queries(store: MemoryStore) -> None:
     store.upsert([stored(f"m{i}", vector=unit(i), tags=["odd"] if i % 2 else []) for i in range(6)])
     queries = np.stack([unit(1), unit(3), unit(4)])
 
-    results = store.search_vectors(BANK, queries, 2, ANY)
+    results = store.search_vectors(BANK, VectorQuery(queries, 2))
     assert [hits[0].id for hits in results] == ["m1", "m3", "m4"]
     assert all(len(hits) == 2 and hits[0].score == pytest.approx(1.0, abs=1e-5) for hits in results)
-    odd = store.search_vectors(BANK, queries, 1, RecordFilter(tags_all=frozenset({"odd"})))
+    odd = store.search_vectors(BANK, VectorQuery(queries, 1, RecordFilter(tags_all=frozenset({"odd"}))))
     nearest_odd_to_m4 = max(("m1", "m3", "m5"), key=lambda memory_id: float(unit(int(memory_id[1])) @ unit(4)))
     assert [ids_of(hits) for hits in odd] == [["m1"], ["m3"], [nearest_odd_to_m4]]
 
@@ -372,7 +381,7 @@ def test_a_rare_term_outranks_a_common_one(store: MemoryStore) -> None:
     store.upsert([stored("rare", terms=["zebra", "pad"]), stored("common", terms=["apple", "pad"])])
     store.upsert([stored(f"filler{i}", terms=["apple", "other"]) for i in range(4)])
 
-    hits = store.search_keywords(BANK, ["zebra", "apple"], 10, ANY)
+    hits = store.search_keywords(BANK, KeywordQuery(["zebra", "apple"], 10))
     assert hits[0].id == "rare"
     assert set(ids_of(hits)) == {"rare", "common", "filler0", "filler1", "filler2", "filler3"}
     assert all(hit.score > 0 for hit in hits)
@@ -382,17 +391,17 @@ def test_higher_term_frequency_ranks_higher_at_equal_length(store: MemoryStore) 
     store.upsert([stored("once", terms=["cat", "dog", "eel"]), stored("twice", terms=["cat", "cat", "dog"])])
     store.upsert([stored(f"filler{i}", terms=["owl", "yak", "elk"]) for i in range(3)])
 
-    assert ids_of(store.search_keywords(BANK, ["cat"], 10, ANY)) == ["twice", "once"]
+    assert ids_of(store.search_keywords(BANK, KeywordQuery(["cat"], 10))) == ["twice", "once"]
 
 
 def test_any_query_term_may_match(store: MemoryStore) -> None:
     store.upsert([stored("cat", terms=["cat"]), stored("dog", terms=["dog"]), stored("eel", terms=["eel"])])
 
-    assert set(ids_of(store.search_keywords(BANK, ["cat", "dog", "unknown"], 10, ANY))) == {"cat", "dog"}
-    assert len(store.search_keywords(BANK, ["cat", "dog"], 1, ANY)) == 1
-    assert store.search_keywords(BANK, [], 10, ANY) == []
-    assert store.search_keywords(BANK, ["unknown"], 10, ANY) == []
-    assert store.search_keywords("no-such-bank", ["cat"], 10, ANY) == []
+    assert set(ids_of(store.search_keywords(BANK, KeywordQuery(["cat", "dog", "unknown"], 10)))) == {"cat", "dog"}
+    assert len(store.search_keywords(BANK, KeywordQuery(["cat", "dog"], 1))) == 1
+    assert store.search_keywords(BANK, KeywordQuery([], 10)) == []
+    assert store.search_keywords(BANK, KeywordQuery(["unknown"], 10)) == []
+    assert store.search_keywords("no-such-bank", KeywordQuery(["cat"], 10)) == []
 
 
 def test_keyword_terms_are_matched_exactly_as_given(store: MemoryStore) -> None:
@@ -400,15 +409,17 @@ def test_keyword_terms_are_matched_exactly_as_given(store: MemoryStore) -> None:
     store.upsert([stored("quote", terms=['say"when']), stored("upper", terms=["Paris"])])
 
     for term, expected in [("o'neil", ["apostrophe"]), ("café", ["accent"]), ('say"when', ["quote"])]:
-        assert ids_of(store.search_keywords(BANK, [term], 10, ANY)) == expected
+        assert ids_of(store.search_keywords(BANK, KeywordQuery([term], 10))) == expected
     for near_miss in ["o", "neil", "cafe", "say", "paris", "OR", "NEAR"]:
-        assert store.search_keywords(BANK, [near_miss], 10, ANY) == []
+        assert store.search_keywords(BANK, KeywordQuery([near_miss], 10)) == []
 
 
 def test_keyword_search_honours_the_filter(store: MemoryStore) -> None:
     store.upsert([stored("kept", terms=["cat"], tags=["keep"]), stored("dropped", terms=["cat", "cat"])])
 
-    assert ids_of(store.search_keywords(BANK, ["cat"], 10, RecordFilter(tags_all=frozenset({"keep"})))) == ["kept"]
+    assert ids_of(
+        store.search_keywords(BANK, KeywordQuery(["cat"], 10, RecordFilter(tags_all=frozenset({"keep"}))))
+    ) == ["kept"]
 
 
 def test_bm25_statistics_are_per_bank(store: MemoryStore) -> None:
@@ -417,8 +428,8 @@ def test_bm25_statistics_are_per_bank(store: MemoryStore) -> None:
     store.upsert([stored("doc", bank="rare", terms=["kiwi", "pad"])])
     store.upsert([stored(f"filler{i}", bank="rare", terms=["lime", "pad"]) for i in range(3)])
 
-    [in_rare] = store.search_keywords("rare", ["kiwi"], 10, ANY)
-    in_common = {hit.id: hit.score for hit in store.search_keywords("common", ["kiwi"], 10, ANY)}
+    [in_rare] = store.search_keywords("rare", KeywordQuery(["kiwi"], 10))
+    in_common = {hit.id: hit.score for hit in store.search_keywords("common", KeywordQuery(["kiwi"], 10))}
     assert in_rare.id == "doc"
     assert in_rare.score > 1000 * in_common["doc"] > 0
 
@@ -428,17 +439,17 @@ def test_search_entities_is_case_insensitive_and_ranks_by_entities_shared(store:
     store.upsert([stored("m3", entities=["Bob"]), stored("m4", entities=["PARIS", "Alice", "Lyon"])])
     store.upsert([stored("m5", entities=["Bob", "bob"])])
 
-    assert store.search_entities(BANK, ["ALICE", "paris"], 10, ANY) == [
+    assert store.search_entities(BANK, EntityQuery(["ALICE", "paris"], 10)) == [
         Scored("m1", 2.0),
         Scored("m4", 2.0),
         Scored("m2", 1.0),
     ]
-    assert store.search_entities(BANK, ["bob", "BOB"], 10, ANY) == [Scored("m3", 1.0), Scored("m5", 1.0)]
-    assert ids_of(store.search_entities(BANK, ["alice", "paris"], 1, ANY)) == ["m1"]
+    assert store.search_entities(BANK, EntityQuery(["bob", "BOB"], 10)) == [Scored("m3", 1.0), Scored("m5", 1.0)]
+    assert ids_of(store.search_entities(BANK, EntityQuery(["alice", "paris"], 1))) == ["m1"]
     not_m1 = RecordFilter(ids=frozenset({"m2", "m3", "m4"}))
-    assert ids_of(store.search_entities(BANK, ["alice", "paris"], 10, not_m1)) == ["m4", "m2"]
-    assert store.search_entities(BANK, [], 10, ANY) == []
-    assert store.search_entities(BANK, ["nobody"], 10, ANY) == []
+    assert ids_of(store.search_entities(BANK, EntityQuery(["alice", "paris"], 10, not_m1))) == ["m4", "m2"]
+    assert store.search_entities(BANK, EntityQuery([], 10)) == []
+    assert store.search_entities(BANK, EntityQuery(["nobody"], 10)) == []
 
 
 def test_banks_lists_banks_holding_records(store: MemoryStore) -> None:
@@ -453,14 +464,14 @@ def test_concurrent_writers_lose_nothing(store: MemoryStore) -> None:
     def work(worker: int) -> None:
         for i in range(10):
             store.upsert([stored(f"w{worker}-{i}", vector=unit(100 * worker + i), tags=[f"w{worker}"])])
-            store.search_vectors(BANK, unit(i)[None], 3, RecordFilter(tags_all=frozenset({f"w{worker}"})))
+            store.search_vectors(BANK, VectorQuery(unit(i)[None], 3, RecordFilter(tags_all=frozenset({f"w{worker}"}))))
             store.count(BANK)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(work, range(8)))
 
     assert store.count(BANK) == 80
-    assert len(store.search_vectors(BANK, unit(0)[None], 100, ANY)[0]) == 80
+    assert len(store.search_vectors(BANK, VectorQuery(unit(0)[None], 100))[0]) == 80
 
 
 def test_keyword_scores_match_the_reference_store_exactly(tmp_path: Path) -> None:
@@ -473,8 +484,8 @@ def test_keyword_scores_match_the_reference_store_exactly(tmp_path: Path) -> Non
     with open_embedded(tmp_path / "data") as embedded:
         embedded.upsert(records)
         for query in (["ant"], ["cat", "fox"], ["bee", "dog", "eel", "zzz"]):
-            expected = reference.search_keywords(BANK, query, 30, ANY)
-            got = embedded.search_keywords(BANK, query, 30, ANY)
+            expected = reference.search_keywords(BANK, KeywordQuery(query, 30))
+            got = embedded.search_keywords(BANK, KeywordQuery(query, 30))
             assert ids_of(got) == ids_of(expected)
             assert [hit.score for hit in got] == pytest.approx([hit.score for hit in expected], rel=1e-12)
 
@@ -487,11 +498,11 @@ def test_embedded_store_keeps_everything_across_reopening(tmp_path: Path) -> Non
 
     with open_embedded(path) as store:
         assert ids_of(store.get(BANK, ["m1"])) == ["m1"]
-        assert ids_of(store.search_keywords(BANK, ["alpha"], 5, ANY)) == ["m1"]
-        assert ids_of(store.search_entities(BANK, ["alice"], 5, ANY)) == ["m1"]
-        assert ids_of(store.search_vectors(BANK, unit(1)[None], 5, ANY)[0]) == ["m1"]
+        assert ids_of(store.search_keywords(BANK, KeywordQuery(["alpha"], 5))) == ["m1"]
+        assert ids_of(store.search_entities(BANK, EntityQuery(["alice"], 5))) == ["m1"]
+        assert ids_of(store.search_vectors(BANK, VectorQuery(unit(1)[None], 5))[0]) == ["m1"]
         one = RecordFilter(metadata=(Condition("n", "$eq", 1),))
-        assert ids_of(store.search_vectors(BANK, unit(2)[None], 5, one)[0]) == ["m1"]
+        assert ids_of(store.search_vectors(BANK, VectorQuery(unit(2)[None], 5, one))[0]) == ["m1"]
         assert store.banks() == [BankInfo(bank_id=BANK, memories=1), BankInfo(bank_id="other", memories=1)]
 
 
@@ -526,11 +537,11 @@ def test_vector_writes_lost_in_a_crash_are_replayed_on_reopening(tmp_path: Path)
         store.delete(BANK, ["kept"])
         assert ids_of(store.get(BANK, ["kept", "late"])) == ["late"]
         with pytest.raises(RuntimeError, match="crash"):
-            store.search_vectors(BANK, unit(1)[None], 5, ANY)
+            store.search_vectors(BANK, VectorQuery(unit(1)[None], 5))
         store.close()
 
     with open_embedded(path) as reopened:
-        [hits] = reopened.search_vectors(BANK, unit(1)[None], 5, ANY)
+        [hits] = reopened.search_vectors(BANK, VectorQuery(unit(1)[None], 5))
         assert ids_of(hits) == ["late"]
 
 
@@ -540,7 +551,7 @@ def test_a_failed_vector_write_is_retried_by_the_next_search(tmp_path: Path) -> 
             patch.setattr(ChromaVectors, "apply", _crash)
             store.upsert([stored("late", vector=unit(2), tags=["t"])])
 
-        [hits] = store.search_vectors(BANK, unit(2)[None], 5, RecordFilter(tags_all=frozenset({"t"})))
+        [hits] = store.search_vectors(BANK, VectorQuery(unit(2)[None], 5, RecordFilter(tags_all=frozenset({"t"}))))
         assert ids_of(hits) == ["late"]
 
 
@@ -603,7 +614,7 @@ def test_vectors_of_the_wrong_dimension_are_rejected(tmp_path: Path) -> None:
         with pytest.raises(ValidationError, match="8-dimensional"):
             store.upsert([stored("m1"), stored("m2", vector=np.ones(DIM + 1, dtype=np.float32))])
         with pytest.raises(ValidationError, match=r"\(n, 8\)"):
-            store.search_vectors(BANK, np.ones((1, DIM + 1)), 5, ANY)
+            store.search_vectors(BANK, VectorQuery(np.ones((1, DIM + 1)), 5))
         assert store.count(BANK) == 0
 
 
@@ -611,5 +622,5 @@ def test_search_entities_matches_a_longer_name_by_its_leading_words(store: Memor
     store.upsert(
         [stored("m1", entities=["Bob Okafor"]), stored("m2", entities=["Bobby"]), stored("m3", entities=["Okafor Bob"])]
     )
-    assert ids_of(store.search_entities(BANK, ["bob"], 10, ANY)) == ["m1"]
-    assert ids_of(store.search_entities(BANK, ["bob okafor"], 10, ANY)) == ["m1"]
+    assert ids_of(store.search_entities(BANK, EntityQuery(["bob"], 10))) == ["m1"]
+    assert ids_of(store.search_entities(BANK, EntityQuery(["bob okafor"], 10))) == ["m1"]

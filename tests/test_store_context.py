@@ -17,7 +17,7 @@ import pytest
 from astrocyte import Astrocyte
 from astrocyte._core.runtime import open_store
 from astrocyte.config import load_config
-from astrocyte.stores.base import MemoryStore, RecordFilter, StoredRecord
+from astrocyte.stores.base import KeywordQuery, MemoryStore, RecordFilter, StoredRecord, VectorQuery
 from astrocyte.stores.embedded import EmbeddedStore
 from astrocyte.stores.memory import InMemoryStore
 from astrocyte.stores.sqlite_index import SqliteIndex
@@ -67,10 +67,10 @@ def ids(hits: list) -> list[str]:
 
 def test_context_terms_match_with_their_weight_and_not_at_zero(store: MemoryStore) -> None:
     store.upsert([stored("own", ["pottery", "mug"]), stored("ctx", ["mug"], ["pottery"]), stored("x", ["tea"])])
-    assert ids(store.search_keywords(BANK, ["pottery"], 5, ANY)) == ["own", "ctx"]
-    assert ids(store.search_keywords(BANK, ["pottery"], 5, ANY, context_weight=0.0)) == ["own"]
-    heavy = store.search_keywords(BANK, ["pottery"], 5, ANY, context_weight=3.0)
-    light = store.search_keywords(BANK, ["pottery"], 5, ANY, context_weight=0.5)
+    assert ids(store.search_keywords(BANK, KeywordQuery(["pottery"], 5))) == ["own", "ctx"]
+    assert ids(store.search_keywords(BANK, KeywordQuery(["pottery"], 5, context_weight=0.0))) == ["own"]
+    heavy = store.search_keywords(BANK, KeywordQuery(["pottery"], 5, context_weight=3.0))
+    light = store.search_keywords(BANK, KeywordQuery(["pottery"], 5, context_weight=0.5))
     assert dict(heavy)["ctx"] > dict(light)["ctx"]
 
 
@@ -89,24 +89,24 @@ def test_context_weighted_scores_agree_across_stores(tmp_path: Path) -> None:
         embedded.upsert(records)
         for weight in (0.0, 0.5, 1.0, 2.0):
             for query in (["ant"], ["cat", "fox"], ["bee", "dog", "eel"]):
-                expected = reference.search_keywords(BANK, query, 30, ANY, context_weight=weight)
-                got = embedded.search_keywords(BANK, query, 30, ANY, context_weight=weight)
+                expected = reference.search_keywords(BANK, KeywordQuery(query, 30, context_weight=weight))
+                got = embedded.search_keywords(BANK, KeywordQuery(query, 30, context_weight=weight))
                 assert ids(got) == ids(expected)
                 assert [hit.score for hit in got] == pytest.approx([hit.score for hit in expected], rel=1e-9)
 
 
 def test_max_term_rows_leaves_out_common_terms_but_keeps_the_rarest(store: MemoryStore) -> None:
     store.upsert([stored(f"c{i}", ["coffee"]) for i in range(5)] + [stored("ana", ["coffee", "ana"])])
-    assert ids(store.search_keywords(BANK, ["coffee", "ana"], 10, ANY, max_term_rows=3)) == ["ana"]
-    assert len(store.search_keywords(BANK, ["coffee", "ana"], 10, ANY, max_term_rows=None)) == 6
-    assert len(store.search_keywords(BANK, ["coffee"], 10, ANY, max_term_rows=3)) == 6
+    assert ids(store.search_keywords(BANK, KeywordQuery(["coffee", "ana"], 10, max_term_rows=3))) == ["ana"]
+    assert len(store.search_keywords(BANK, KeywordQuery(["coffee", "ana"], 10, max_term_rows=None))) == 6
+    assert len(store.search_keywords(BANK, KeywordQuery(["coffee"], 10, max_term_rows=3))) == 6
 
 
 def test_records_are_found_by_fingerprint(store: MemoryStore) -> None:
     store.upsert([stored("a", ["x"], text="Hello there"), stored("b", ["y"], text="Bye")])
     where = RecordFilter(fingerprints=frozenset({fingerprint("hello   THERE", {})}))
     assert ids(store.select(BANK, where)) == ["a"]
-    assert ids(store.search_vectors(BANK, unit(1)[None], 5, where)[0]) == ["a"]
+    assert ids(store.search_vectors(BANK, VectorQuery(unit(1)[None], 5, where))[0]) == ["a"]
 
 
 def test_vector_writes_wait_for_a_batch_but_every_search_sees_them(tmp_path: Path) -> None:
@@ -114,7 +114,7 @@ def test_vector_writes_wait_for_a_batch_but_every_search_sees_them(tmp_path: Pat
     with EmbeddedStore(path, embedder_identity="test", dimensions=DIM, vector_batch=3) as store:
         store.upsert([stored("a", ["x"]), stored("b", ["y"])])
         assert store._vectors.query(BANK, unit(1)[None], 5) == [[]]
-        assert set(ids(store.search_vectors(BANK, unit(1)[None], 5, ANY)[0])) == {"a", "b"}
+        assert set(ids(store.search_vectors(BANK, VectorQuery(unit(1)[None], 5))[0])) == {"a", "b"}
         store.upsert([stored("c", ["z"])])
         assert len(store._vectors.query(BANK, unit(1)[None], 10)[0]) == 2
         store.upsert([stored("d", ["z"]), stored("e", ["z"]), stored("f", ["z"])])
@@ -131,7 +131,7 @@ def test_chroma_holds_the_last_vector_written_for_an_id(tmp_path: Path, batch: i
     first, second, third = unit(1), unit(2), unit(3)
 
     def top(store: EmbeddedStore, query: np.ndarray) -> tuple[str, float]:
-        [[hit, *_]] = store.search_vectors(BANK, query[None], 3, ANY)
+        [[hit, *_]] = store.search_vectors(BANK, VectorQuery(query[None], 3))
         return hit.id, round(hit.score, 4)
 
     def put(store: EmbeddedStore, memory_id: str, vector: np.ndarray) -> None:
@@ -160,7 +160,7 @@ def test_chroma_holds_the_last_vector_written_for_an_id(tmp_path: Path, batch: i
             with pytest.raises(RuntimeError, match="after writing"):
                 store.flush()
         assert top(store, second) == ("c", 1.0)
-        assert sorted(hit.id for hit in store.search_vectors(BANK, second[None], 10, ANY)[0]) == ["a", "b", "c"]
+        assert sorted(hit.id for hit in store.search_vectors(BANK, VectorQuery(second[None], 10))[0]) == ["a", "b", "c"]
 
 
 @pytest.mark.parametrize(("vector_batch", "waiting"), [(64, 1), (1, 0)])
@@ -200,7 +200,7 @@ def test_data_written_before_context_and_fingerprints_opens_and_is_upgraded(tmp_
 
     index = SqliteIndex(path)
     try:
-        assert ids(index.search_keywords(BANK, ["lyon"], 5, ANY)) == ["old"]
+        assert ids(index.search_keywords(BANK, KeywordQuery(["lyon"], 5))) == ["old"]
         where = RecordFilter(fingerprints=frozenset({fingerprint("alice lives in lyon", {})}))
         assert ids(index.select(BANK, where, 0, None)) == ["old"]
         assert "context" in json.dumps([row[1] for row in index._db.execute(f"PRAGMA table_info({table})")])

@@ -44,7 +44,6 @@ def select_for_forget(
 async def forget(runtime: Runtime, bank_id: str, where: RecordFilter) -> ForgetResult:
     def delete() -> list[str]:
         with runtime.write_lock:
-            chosen = runtime.store.select(bank_id, where)
-            return runtime.store.delete(bank_id, [record.id for record in chosen])
+            return runtime.store.delete(bank_id, list(runtime.store.ids(bank_id, where)))
 
     return ForgetResult(bank_id=bank_id, deleted_ids=tuple(await asyncio.to_thread(delete)))

@@ -25,7 +25,7 @@ from astrocyte._core.rerank import Candidate, Cues, rerank
 from astrocyte._core.runtime import Runtime
 from astrocyte._requests import RecallRequest
 from astrocyte.config import RecallConfig
-from astrocyte.stores.base import Scored
+from astrocyte.stores.base import EntityQuery, KeywordQuery, Scored, VectorQuery
 from astrocyte.text import estimate_tokens, fingerprint, index_terms, tokenize
 from astrocyte.types import RecallHit, RecallResult, RecallTrace, StageTiming
 
@@ -116,13 +116,12 @@ def _recall_bank_now(runtime: Runtime, bank_id: str, analysis: QueryAnalysis, re
     store, where = runtime.store, request.where
     searches: dict[str, Callable[[], list[Scored]]] = {}
     if config.weights.semantic > 0 and np.any(analysis.vector):
-        searches["semantic"] = lambda: store.search_vectors(bank_id, analysis.vector[None, :], k, where)[0]
+        searches["semantic"] = lambda: store.search_vectors(bank_id, VectorQuery(analysis.vector[None, :], k, where))[0]
     if config.weights.keyword > 0 and analysis.terms:
-        searches["keyword"] = lambda: store.search_keywords(
-            bank_id, analysis.terms, k, where, context_weight=config.context_weight, max_term_rows=config.max_term_rows
-        )
+        keywords = KeywordQuery(analysis.terms, k, where, config.context_weight, config.max_term_rows)
+        searches["keyword"] = lambda: store.search_keywords(bank_id, keywords)
     if config.weights.entity > 0 and analysis.entities and runtime.config.pipeline.entities.mode != "off":
-        searches["entity"] = lambda: store.search_entities(bank_id, analysis.entities, k, where)
+        searches["entity"] = lambda: store.search_entities(bank_id, EntityQuery(analysis.entities, k, where))
     alongside = _search_alongside(runtime, bank_id, searches)
     done = {name: _timed(runtime, name, bank_id, search) for name, search in searches.items() if name not in alongside}
     done |= {name: future.result() for name, future in alongside.items()}

@@ -28,7 +28,7 @@ from astrocyte._core.runtime import Runtime
 from astrocyte._requests import RecordFilter, RetainRequest
 from astrocyte.config import DedupConfig
 from astrocyte.errors import ValidationError
-from astrocyte.stores.base import StoredRecord
+from astrocyte.stores.base import StoredRecord, VectorQuery
 from astrocyte.text import fingerprint
 from astrocyte.types import MemoryRecord, RetainResult
 
@@ -232,17 +232,12 @@ def _stored_repeats(
     by_text = [position for position in positions if settings[position].match == "text"]
     if by_text:
         where = RecordFilter(fingerprints=frozenset(prints[position] for position in by_text))
-        nearest = runtime.store.search_vectors(bank_id, vectors[by_text], _NEAREST_FOR_DEDUP, where)
-        same = {hit.id for hits in nearest for hit in hits}
-        if same:
-            stored = {
-                fingerprint(record.text, record.metadata): record.id
-                for record in runtime.store.get(bank_id, list(same))
-            }
-            found |= {position: stored[prints[position]] for position in by_text if prints[position] in stored}
+        oldest_last = reversed(runtime.store.ids(bank_id, where).items())
+        stored = {found_print: memory_id for memory_id, found_print in oldest_last}
+        found |= {position: stored[prints[position]] for position in by_text if prints[position] in stored}
     by_vector = [position for position in positions if settings[position].match == "vector"]
     if by_vector:
-        nearest = runtime.store.search_vectors(bank_id, vectors[by_vector], _NEAREST_FOR_DEDUP, RecordFilter())
+        nearest = runtime.store.search_vectors(bank_id, VectorQuery(vectors[by_vector], _NEAREST_FOR_DEDUP))
         close = {
             position: [hit.id for hit in hits if hit.score >= settings[position].threshold]
             for position, hits in zip(by_vector, nearest, strict=True)

@@ -178,14 +178,7 @@ def open_store(config: AstrocyteConfig, embedder: Embedder) -> MemoryStore:
     if config.store.kind == "embedded":
         from astrocyte.stores.embedded import EmbeddedStore
 
-        return EmbeddedStore(
-            config.data_dir,
-            embedder_identity=embedder.identity,
-            dimensions=embedder.dimensions,
-            lock_timeout=config.store.lock_timeout_s,
-            vector_batch=config.store.vector_batch,
-            exact_search_bank_mb=config.store.exact_search_bank_mb,
-            exact_search_total_mb=config.store.exact_search_total_mb,
-            vector_process=config.store.vector_process,
+        return EmbeddedStore.from_config(
+            config.data_dir, config.store, embedder_identity=embedder.identity, dimensions=embedder.dimensions
         )
     return plugins.build_plugin(plugins.STORES, config.store.kind, "store.kind", config.store.options, MemoryStore)

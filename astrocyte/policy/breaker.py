@@ -57,10 +57,6 @@ class CircuitBreaker:
         self._notify(changes)
         return state
 
-    def allow(self) -> bool:
-        """Whether a call may go ahead now; in half_open this claims the single trial."""
-        return self._admit() is not None
-
     def record_success(self) -> None:
         with self._lock:
             changes = self._advance()

@@ -63,8 +63,7 @@ async def expire(
                     break
                 where = RecordFilter(tags_all=frozenset(rule.tags), retained_until=now - timedelta(days=rule.days))
                 with write_lock:
-                    stale = [record.id for record in store.select(bank.bank_id, where)]
-                    deleted = store.delete(bank.bank_id, stale)
+                    deleted = store.delete(bank.bank_id, list(store.ids(bank.bank_id, where)))
                 if deleted:
                     expired[bank.bank_id] = expired.get(bank.bank_id, 0) + len(deleted)
                     audit.record("ttl_expired", bank_id=bank.bank_id, deleted=len(deleted), days=rule.days)

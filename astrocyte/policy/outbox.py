@@ -7,6 +7,8 @@
 
 An entry is committed to disk (WAL, synchronous=FULL) before `put` returns, and stays until acknowledged, so a
 crash between the two replays it rather than losing it. Ids only grow, so acknowledging twice is harmless.
+`len(outbox)`, asked before every retain and recall, is counted in this process (the file is its alone: the data
+directory is locked), from one count when it opens.
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ class RetainOutbox:
         self._db.execute("PRAGMA synchronous = FULL")
         self._db.execute(_SCHEMA)
         self._lock = threading.Lock()
+        self._entries = int(self._db.execute("SELECT count(*) FROM retain_outbox").fetchone()[0])
 
     def put(self, payload: dict[str, Any]) -> int:
         """Store `payload` (JSON) and return its id once it is on disk."""
         text = json.dumps(payload)
         with self._lock:
             cursor = self._db.execute("INSERT INTO retain_outbox (payload) VALUES (?)", (text,))
+            self._entries += 1
             return int(cursor.lastrowid or 0)
 
     def pending(self, limit: int = 100) -> list[tuple[int, dict[str, Any]]]:
@@ -48,13 +52,13 @@ class RetainOutbox:
     def ack(self, ids: Iterable[int]) -> None:
         """Remove entries whose write has landed; unknown or already acknowledged ids are ignored."""
         with self._lock:
-            self._db.execute(
+            cursor = self._db.execute(
                 "DELETE FROM retain_outbox WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(list(ids)),)
             )
+            self._entries -= cursor.rowcount
 
     def __len__(self) -> int:
-        with self._lock:
-            return int(self._db.execute("SELECT count(*) FROM retain_outbox").fetchone()[0])
+        return self._entries
 
     def close(self) -> None:
         with self._lock:

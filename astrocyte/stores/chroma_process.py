@@ -11,8 +11,8 @@ In a worker process Chroma's work overlaps the rest of Astrocyte's. The worker t
 search sent after an apply sees its vectors. It is started on first use with `python -m` (multiprocessing's
 spawn would re-run a script's unguarded top level, and fork copies a process with threads mid-flight), shared
 by every store of the process, started again if it dies (with the open stores reopened in it; their unapplied
-writes wait in SQLite's outbox), and stopped when this process exits. `InProcessVectors` is the same interface
-with Chroma in this process (`store.vector_process: false`).
+writes wait in SQLite's outbox), and stopped when this process exits. Both are the embedded store's
+`VectorIndex` (`indexed.py`); `InProcessVectors` has Chroma in this process (`store.vector_process: false`).
 """
 
 from __future__ import annotations
@@ -28,29 +28,13 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from astrocyte.errors import ProviderUnavailable
 from astrocyte.stores.base import Scored, VectorOp
 from astrocyte.stores.exact_vectors import ExactVectors
-
-
-class VectorIndex(Protocol):
-    """What the embedded store needs of its vectors' home: `ChromaVectors`' methods, `apply` answered later."""
-
-    def apply(self, ops: Sequence[VectorOp]) -> Future[None]: ...
-
-    def query(
-        self, bank_id: str, vectors: np.ndarray, k: int, ids: Sequence[str] | None = None
-    ) -> list[list[Scored]]: ...
-
-    def exact(self, bank_id: str, vectors: np.ndarray, k: int, ids: Sequence[str]) -> list[list[Scored]]: ...
-
-    def in_memory(self, bank_id: str) -> bool: ...
-
-    def close(self) -> None: ...
 
 
 class _Worker:
@@ -226,9 +210,6 @@ class ProcessVectors:
     def exact(self, bank_id: str, vectors: np.ndarray, k: int, ids: Sequence[str]) -> list[list[Scored]]:
         return unpack_hits(self._call("exact", bank_id, vectors, k, ids))
 
-    def in_memory(self, bank_id: str) -> bool:
-        return self._call("in_memory", bank_id)
-
     def close(self) -> None:
         self._process.close(self._store)
 
@@ -263,10 +244,6 @@ class InProcessVectors:
     def exact(self, bank_id: str, vectors: np.ndarray, k: int, ids: Sequence[str]) -> list[list[Scored]]:
         with self._lock:
             return self._vectors.exact(bank_id, vectors, k, ids)
-
-    def in_memory(self, bank_id: str) -> bool:
-        with self._lock:
-            return self._vectors.in_memory(bank_id)
 
     def close(self) -> None:
         with self._lock:

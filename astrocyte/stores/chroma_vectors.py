@@ -107,10 +107,6 @@ class ChromaVectors:
             for row, order in zip(similarities, best, strict=True)
         ]
 
-    def in_memory(self, bank_id: str) -> bool:
-        """Whether `bank_id` is held in memory (known once it has been searched)."""
-        return self._exact.holds(bank_id)
-
     def close(self) -> None:
         self._client.close()
 

@@ -193,25 +193,20 @@ class _AstrocyteSide:
 
     def __init__(self, path: Path) -> None:
         from astrocyte import Astrocyte
+        from astrocyte.config import load_config
+        from astrocyte.models.offline_embedder import OfflineEmbedder
+        from astrocyte.stores.embedded import EmbeddedStore
 
-        self._brain = Astrocyte({"data_dir": str(path / "data"), "lifecycle": {"audit": False}})
+        config = load_config({"data_dir": str(path / "data"), "lifecycle": {"audit": False}})
+        embedder = OfflineEmbedder()
+        # Opened here rather than by Astrocyte, so that its flush and its time waiting for Chroma can be read.
+        self._store = EmbeddedStore.from_config(
+            config.data_dir, config.store, embedder_identity=embedder.identity, dimensions=embedder.dimensions
+        )
+        self._brain = Astrocyte(config, store=self._store, embedder=embedder)
         self._loop = asyncio.new_event_loop()
-        store = self._brain._runtime.store
-        self._store = getattr(store, "inner", store)
-        self._waited = 0.0
         self._time = {"batched": 0.0, "single": 0.0}
         self._chroma = {"batched": 0.0, "single": 0.0}
-        settle = getattr(self._store, "_settle_vector_outbox", None)
-        if settle is not None:
-
-            def timed_settle() -> None:
-                started = time.perf_counter()
-                try:
-                    settle()
-                finally:
-                    self._waited += time.perf_counter() - started
-
-            self._store._settle_vector_outbox = timed_settle
 
     def retain_batch(self, turns: list[_Turn]) -> float:
         items = [_item(turn) for turn in turns]
@@ -224,15 +219,15 @@ class _AstrocyteSide:
     def settle(self) -> float:
         """Time to apply vector writes the store still holds back in its outbox, so they are paid for here."""
         mode = "single" if self._time["single"] else "batched"
-        return self._timed(mode, lambda: self._store.flush() if hasattr(self._store, "flush") else None)
+        return self._timed(mode, self._store.flush)
 
     def _timed(self, mode: str, operation: Callable[[], object]) -> float:
-        waited = self._waited
+        waited = self._store.vector_wait_s
         started = time.perf_counter()
         operation()
         took = time.perf_counter() - started
         self._time[mode] += took
-        self._chroma[mode] += self._waited - waited
+        self._chroma[mode] += self._store.vector_wait_s - waited
         return took
 
     def warm_up(self, questions: list[str]) -> None:
