@@ -117,9 +117,8 @@ def test_point_lookups_of_the_embedded_store_use_an_index(tmp_path: Path, statem
     assert any("records_by_retained (bank_id=? AND retained_us<?)" in step for step in used)
     for steps in (steps for sql, steps in explained.items() if "vector_outbox" in sql):
         assert "USE TEMP B-TREE FOR ORDER BY" not in steps
-        assert all(
-            step.startswith(("SCAN vector_outbox", "SEARCH vector_outbox USING INTEGER PRIMARY KEY")) for step in steps
-        )
+        outbox_steps = [step for step in steps if "vector_outbox" in step]
+        assert all(step.startswith(("SCAN vector_outbox", "SEARCH vector_outbox")) for step in outbox_steps), steps
 
 
 def test_the_check_catches_the_plan_sqlite_chooses_unaided_for_a_tag(tmp_path: Path) -> None:

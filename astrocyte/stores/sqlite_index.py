@@ -64,8 +64,9 @@ class SqliteIndex:
         self._rows: dict[str, int] = {}
         """Records per bank, counted once and then kept up to date by writes and removals."""
         self._held_counts: dict[str, tuple[int, dict[str, int]]] = {}
-        self._last_queued = 0
-        """The position of the newest vector op this index queued, for `clear_vector_ops`."""
+        self._records_end = self._outbox_end = 0
+        """The largest seq given to a record, and to an op in the vector outbox. The index numbers new rows itself,
+        counting on from these (a file is one process's alone), so it never asks SQLite which seq a row got."""
         if path is not None:
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = FULL")
@@ -78,6 +79,9 @@ class SqliteIndex:
         except BaseException:
             self._db.close()
             raise
+        self._records_end, self._outbox_end = self._db.execute(
+            "SELECT (SELECT COALESCE(MAX(seq), 0) FROM records), (SELECT COALESCE(MAX(seq), 0) FROM vector_outbox)"
+        ).fetchone()
         self._tables = self._keyword_tables()
         """Keyword tables known to exist (they are never dropped), and vocabularies made of them."""
         self._checkpoints = WalCheckpoints(path, every_rows=_CHECKPOINT_ROWS) if path is not None else None
@@ -215,8 +219,8 @@ class SqliteIndex:
 
     @property
     def last_queued(self) -> int:
-        """The position of the newest vector op queued by this index's writes and removals (0 before any)."""
-        return self._last_queued
+        """The position of the newest vector op in the outbox (0 when it is empty), for `clear_vector_ops`."""
+        return self._outbox_end
 
     def clear_vector_ops(self, through: int) -> None:
         """Remove the ops up to position `through` from the outbox, once they are applied."""
@@ -239,7 +243,7 @@ class SqliteIndex:
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        last_queued = self._last_queued
+        ends = self._records_end, self._outbox_end
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield
@@ -247,7 +251,7 @@ class SqliteIndex:
             self._db.execute("ROLLBACK")
             self._rows.clear()
             self._tables = self._keyword_tables()
-            self._last_queued = last_queued
+            self._records_end, self._outbox_end = ends
             raise
         self._db.execute("COMMIT")
 
@@ -264,7 +268,16 @@ class SqliteIndex:
             "SELECT seq, id FROM records WHERE bank_id = ? AND id IN (SELECT value FROM json_each(?))",
             (bank_id, json.dumps([stored.record.id for stored in batch])),
         ).fetchall()
-        seqs = [self._db.execute(_UPSERT_RECORD, _record_row(stored)).fetchone()[0] for stored in batch]
+        kept = {memory_id: seq for seq, memory_id in replaced}
+        seqs = [kept.get(stored.record.id) or self._next_record() for stored in batch]
+        # A replaced record keeps its seq: the insert offers none (NULL), and the conflict on (bank_id, id) updates.
+        self._db.executemany(
+            _UPSERT_RECORD,
+            [
+                (*_record_row(stored), None if stored.record.id in kept else seq)
+                for seq, stored in zip(seqs, batch, strict=True)
+            ],
+        )
         if bank_id in self._rows:
             self._rows[bank_id] += len(batch) - len(replaced)
         if replaced:
@@ -292,13 +305,20 @@ class SqliteIndex:
         )
 
     def _queue_vectors(self, ops: list[tuple[str, str, bytes | None]]) -> None:
-        """Add vector ops (a None vector deletes) to the outbox, one statement each, to learn the last position."""
-        for bank_id, memory_id, vector in ops:
-            cursor = self._db.execute(
-                "INSERT INTO vector_outbox (op, bank_id, memory_id, vector) VALUES (?, ?, ?, ?)",
-                ("delete" if vector is None else "upsert", bank_id, memory_id, vector),
-            )
-            self._last_queued = cursor.lastrowid or self._last_queued
+        """Add vector ops (a None vector deletes) to the end of the outbox."""
+        first = self._outbox_end + 1
+        self._outbox_end += len(ops)
+        self._db.executemany(
+            "INSERT INTO vector_outbox (seq, op, bank_id, memory_id, vector) VALUES (?, ?, ?, ?, ?)",
+            [
+                (seq, "delete" if vector is None else "upsert", bank_id, memory_id, vector)
+                for seq, (bank_id, memory_id, vector) in enumerate(ops, start=first)
+            ],
+        )
+
+    def _next_record(self) -> int:
+        self._records_end += 1
+        return self._records_end
 
     def _by_id(self, bank_id: str, ids: frozenset[str]) -> list[MemoryRecord]:
         """Records by id, oldest retained first; recently read ones come from a cache of parsed records that
@@ -364,12 +384,12 @@ class SqliteIndex:
 
 _UPSERT_RECORD = (
     # The metadata and tags columns, which filters read, are taken from the record's JSON, not encoded again.
-    "INSERT INTO records (bank_id, id, key, occurred_us, retained_us, metadata, tags, record, fingerprint) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, json_extract(?6, '$.metadata'), json_extract(?6, '$.tags'), ?6, ?7) "
+    "INSERT INTO records (seq, bank_id, id, key, occurred_us, retained_us, metadata, tags, record, fingerprint) "
+    "VALUES (?8, ?1, ?2, ?3, ?4, ?5, json_extract(?6, '$.metadata'), json_extract(?6, '$.tags'), ?6, ?7) "
     "ON CONFLICT (bank_id, id) DO UPDATE SET key = excluded.key, "
     "occurred_us = excluded.occurred_us, retained_us = excluded.retained_us, "
     "metadata = excluded.metadata, tags = excluded.tags, record = excluded.record, "
-    "fingerprint = excluded.fingerprint RETURNING seq"
+    "fingerprint = excluded.fingerprint"
 )
 
 
